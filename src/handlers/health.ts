@@ -1,0 +1,34 @@
+// GET /healthz, /readyz and /metrics.
+import { route, type Route } from '../http/router.ts';
+import type { AppServices } from '../services/app-services.ts';
+
+export function healthRoutes(services: AppServices): Route[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/healthz',
+      access: 'public',
+      handle: async () => ({ status: 200, body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'GET',
+      path: '/readyz',
+      access: 'public',
+      handle: async () => {
+        const { ready, problems } = await services.readiness();
+        return { status: ready ? 200 : 503, body: ready ? { status: 'ready' } : { status: 'not_ready', problems } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/metrics',
+      access: 'public',
+      handle: async ({ res }) => {
+        const text = await services.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
+        res.end(text);
+        return { handled: true };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,38 @@
+// zod building blocks shared by the API's request schemas.
+import { z } from 'zod';
+
+/** An enum that accepts lower or upper case and yields Prisma's upper-case value. */
+export function caseInsensitiveEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(values as unknown as [Uppercase<T[number]>, ...Uppercase<T[number]>[]]));
+}
+
+export const id = z.string().trim().min(1).max(100);
+export const idParams = z.object({ id });
+
+/** "owner/name" as GitHub allows them */
+export const repoFullName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, 'repo must be "owner/name"');
+
+/** a git branch name GitHub would accept */
+export const branchName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(250)
+  .refine(
+    (b) => !/(^[/.]|[/.]$|\.\.|\/\/|@\{|[\s~^:?*[\\\x00-\x1f\x7f]|\.lock$)/.test(b),
+    'not a valid git branch name',
+  );
+
+export const userName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._@-]{1,100}$/, 'user must be 1-100 characters: letters, digits, ".", "_", "-" or "@"');
+
+export const jobKinds = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'] as const;
+export const verifyRequiredValues = ['ALIGNED', 'ALIGNED_OR_PARTIAL', 'ANY'] as const;

@@ -1,0 +1,59 @@
+// The Probot app function: wires webhooks and our HTTP API to the services.
+// No logic here: see src/handlers (thin) and src/services (the domain).
+import type { ApplicationFunction, Probot } from 'probot';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import { adminProductRoutes } from './handlers/admin-products.ts';
+import { adminTokenRoutes } from './handlers/admin-tokens.ts';
+import { adminWorkRoutes } from './handlers/admin-work.ts';
+import { healthRoutes } from './handlers/health.ts';
+import { createRouter } from './http/router.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { AppServices } from './services/app-services.ts';
+import { authenticate } from './services/auth/tokens.ts';
+import { probotGitHubAccess, type GitHubAccess } from './services/github/access.ts';
+
+export interface AppDependencies {
+  config: Config;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  readiness: AppServices['readiness'];
+  /** replaces Probot-based GitHub access (tests) */
+  github?: GitHubAccess;
+}
+
+export interface RunningApp {
+  services: AppServices;
+}
+
+export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) => void): ApplicationFunction {
+  return (probot: Probot, { addHandler }) => {
+    const services: AppServices = {
+      config: deps.config,
+      prisma: deps.db.prisma,
+      pool: deps.db.pool,
+      github: deps.github ?? probotGitHubAccess(probot, deps.metrics),
+      log: deps.log,
+      metrics: deps.metrics,
+      readiness: deps.readiness,
+    };
+    addHandler(
+      createRouter({
+        routes: [
+          ...healthRoutes(services),
+          ...adminTokenRoutes(services),
+          ...adminProductRoutes(services),
+          ...adminWorkRoutes(services),
+        ],
+        authenticate: (header) => authenticate(services.prisma, header),
+        log: deps.log,
+        metrics: deps.metrics,
+        maxBodyBytes: deps.config.maxBodyBytes,
+        ownedPrefixes: ['/api/v1'],
+      }),
+    );
+    started?.({ services });
+  };
+}

@@ -1,0 +1,123 @@
+// Starts one app instance: database (embedded or DATABASE_URL), migrations,
+// the bootstrap admin token, Probot's server with our API, and background
+// work. Used by src/main.ts and by tests that drive a running app.
+import net from 'node:net';
+import { Probot, ProbotOctokit, Server } from 'probot';
+import type { Config } from './config.ts';
+import { connectDatabase, type Database } from './db/client.ts';
+import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { applyMigrations, migrationStatus } from './db/migrations.ts';
+import { scrum4meApp, type RunningApp } from './index.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Probot's Octokit class; tests pass one with retries and throttling off */
+  Octokit?: typeof ProbotOctokit;
+}
+
+export interface AppInstance extends RunningApp {
+  url: string;
+  port: number;
+  db: Database;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startApp({ config, log, Octokit }: StartOptions): Promise<AppInstance> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => log.warn({ err }, 'shutdown step failed'));
+    cleanups.length = 0;
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl) {
+      log.info({ database: redactUrl(databaseUrl) }, 'database: using DATABASE_URL');
+    } else {
+      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      log.info({ dataDir: config.dataDir }, 'database: embedded PostgreSQL (no DATABASE_URL set)');
+    }
+    const { applied } = await applyMigrations(databaseUrl, { log });
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+
+    const db = connectDatabase(databaseUrl);
+    cleanups.push(() => db.close());
+    if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
+
+    const metrics = createMetrics({
+      queueDepth: async () => db.prisma.job.count({ where: { status: 'QUEUED' } }),
+    });
+    const url = databaseUrl;
+    const readiness = async () => {
+      try {
+        const status = await migrationStatus(url);
+        return status.pending.length === 0
+          ? { ready: true, problems: [] }
+          : { ready: false, problems: [`pending migrations: ${status.pending.join(', ')}`] };
+      } catch {
+        return { ready: false, problems: ['database unreachable'] };
+      }
+    };
+
+    const port = config.port === 0 ? await freePort() : config.port;
+    const server = new Server({
+      Probot: Probot.defaults({
+        appId: config.github.appId,
+        privateKey: config.github.privateKey,
+        secret: config.github.webhookSecret,
+        baseUrl: config.github.baseUrl,
+        log,
+        ...(Octokit ? { Octokit } : {}),
+      }),
+      host: config.host,
+      port,
+      log,
+      enableStaticFiles: false,
+    });
+    let running: RunningApp | undefined;
+    await server.load(
+      scrum4meApp({ config, db, log, metrics, readiness }, (app) => {
+        running = app;
+      }),
+    );
+    await server.start();
+    cleanups.push(() => server.stop());
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return {
+      ...running!,
+      url: `http://${host}:${server.port}`,
+      port: server.port,
+      db,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}

@@ -1,0 +1,18 @@
+// What every handler gets: the shared handles the services work with.
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { PrismaClient } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { GitHubAccess } from './github/access.ts';
+
+export interface AppServices {
+  config: Config;
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  github: GitHubAccess;
+  log: Logger;
+  metrics: Metrics;
+  /** database reachable and every migration applied */
+  readiness(): Promise<{ ready: boolean; problems: string[] }>;
+}

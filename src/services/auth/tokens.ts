@@ -1,0 +1,111 @@
+// Bearer tokens: minted once, shown once, stored only as a SHA-256 hash.
+// Tokens carry 256 random bits, so a fast hash is enough (no password KDF
+// needed), and the `s4m_` prefix lets secret scanners recognise a leak.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PrismaClient } from '../../db/client.ts';
+import { notFound, unauthenticated, validationFailed } from '../errors.ts';
+
+export const tokenPrefix = 's4m_';
+const displayedPrefixLength = tokenPrefix.length + 6;
+/** last_used_at is written at most this often per token, to keep auth read-only on hot paths */
+const lastUsedResolutionMs = 60_000;
+
+export interface AuthContext {
+  tokenId: string;
+  userId: string;
+  userName: string;
+  admin: boolean;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function generateToken(): string {
+  return tokenPrefix + randomBytes(32).toString('base64url');
+}
+
+export function parseBearer(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export const userNameSchemaMessage = 'user must be 1-100 characters: letters, digits, ".", "_", "-" or "@"';
+const userNamePattern = /^[A-Za-z0-9._@-]{1,100}$/;
+
+export interface CreatedToken {
+  token: string;
+  token_id: string;
+  user: string;
+}
+
+export async function createToken(
+  prisma: PrismaClient,
+  input: { user: string; name?: string | undefined; admin?: boolean | undefined },
+  token: string = generateToken(),
+): Promise<CreatedToken> {
+  if (!userNamePattern.test(input.user)) throw validationFailed(userNameSchemaMessage);
+  const user = await prisma.user.upsert({ where: { name: input.user }, create: { name: input.user }, update: {} });
+  const row = await prisma.apiToken.create({
+    data: {
+      user_id: user.id,
+      name: input.name ?? null,
+      admin: input.admin ?? false,
+      prefix: token.slice(0, displayedPrefixLength),
+      token_hash: hashToken(token),
+    },
+  });
+  return { token, token_id: row.id, user: user.name };
+}
+
+export async function revokeToken(prisma: PrismaClient, tokenId: string): Promise<void> {
+  const result = await prisma.apiToken.updateMany({
+    where: { id: tokenId, revoked_at: null },
+    data: { revoked_at: new Date() },
+  });
+  if (result.count === 0) {
+    const exists = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { id: true } });
+    if (!exists) throw notFound('token', tokenId);
+  }
+}
+
+/** Makes SCRUM4ME_ADMIN_TOKEN a working admin token of user "admin" (idempotent across restarts and replicas). */
+export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: string): Promise<void> {
+  const hash = hashToken(token);
+  const existing = await prisma.apiToken.findUnique({ where: { token_hash: hash } });
+  if (existing) {
+    if (!existing.admin || existing.revoked_at) {
+      await prisma.apiToken.update({ where: { id: existing.id }, data: { admin: true, revoked_at: null } });
+    }
+    return;
+  }
+  await createToken(prisma, { user: 'admin', name: 'bootstrap (SCRUM4ME_ADMIN_TOKEN)', admin: true }, token).catch(
+    async (error: unknown) => {
+      // another replica created it at the same moment
+      if (await prisma.apiToken.findUnique({ where: { token_hash: hash } })) return;
+      throw error;
+    },
+  );
+}
+
+/** Resolves a bearer token to its user; UNAUTHENTICATED for missing, unknown or revoked tokens. */
+export async function authenticate(prisma: PrismaClient, authorization: string | undefined): Promise<AuthContext> {
+  const token = parseBearer(authorization);
+  if (!token || token.length > 512) throw unauthenticated();
+  const hash = hashToken(token);
+  const row = await prisma.apiToken.findUnique({
+    where: { token_hash: hash },
+    select: { id: true, admin: true, revoked_at: true, last_used_at: true, token_hash: true, user: { select: { id: true, name: true } } },
+  });
+  // The lookup is by hash, so the token itself is never compared; the
+  // constant-time check guards against an index that matched loosely.
+  if (!row || row.revoked_at || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
+    throw unauthenticated('unknown or revoked token');
+  }
+  const now = Date.now();
+  if (!row.last_used_at || now - row.last_used_at.getTime() > lastUsedResolutionMs) {
+    await prisma.apiToken.update({ where: { id: row.id }, data: { last_used_at: new Date(now) } });
+  }
+  return { tokenId: row.id, userId: row.user.id, userName: row.user.name, admin: row.admin };
+}

@@ -1,0 +1,92 @@
+// Operators queue jobs for a user: task implementations, or idea jobs.
+import type { PrismaClient } from '../../db/client.ts';
+import type { JobKind } from '../../generated/prisma/client.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
+import { lower } from '../present.ts';
+import { publishJobStatus, signalJobsQueued } from './job-events.ts';
+
+export interface EnqueueInput {
+  user: string;
+  task_ids?: string[] | undefined;
+  idea_id?: string | undefined;
+  kind?: JobKind | undefined;
+  priority?: number | undefined;
+}
+
+export interface EnqueuedJob {
+  id: string;
+  kind: string;
+  status: string;
+  priority: number;
+  task_id: string | null;
+  idea_id: string | null;
+}
+
+export async function enqueueJobs(prisma: PrismaClient, input: EnqueueInput): Promise<EnqueuedJob[]> {
+  const taskIds = input.task_ids ?? [];
+  if ((taskIds.length > 0) === (input.idea_id !== undefined)) {
+    throw validationFailed('give either task_ids or idea_id', [{ path: 'task_ids', message: 'either task_ids or idea_id is required, not both' }]);
+  }
+  if (taskIds.length > 0 && input.kind && input.kind !== 'TASK_IMPLEMENTATION') {
+    throw validationFailed('kind must be task_implementation for tasks', [{ path: 'kind', message: 'tasks take kind task_implementation' }]);
+  }
+  if (input.idea_id !== undefined && input.kind === 'TASK_IMPLEMENTATION') {
+    throw validationFailed('kind must be idea_grill or idea_make_plan for an idea', [{ path: 'kind', message: 'ideas take idea_grill or idea_make_plan' }]);
+  }
+  const priority = input.priority ?? 0;
+
+  return prisma.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { name: input.user }, select: { id: true } });
+    if (!user) throw notFound('user', input.user);
+
+    const created = [];
+    if (input.idea_id !== undefined) {
+      const idea = await tx.idea.findUnique({ where: { id: input.idea_id }, select: { id: true, product_id: true } });
+      if (!idea) throw notFound('idea', input.idea_id);
+      created.push(
+        await tx.job.create({
+          data: { kind: input.kind ?? 'IDEA_GRILL', priority, user_id: user.id, product_id: idea.product_id, idea_id: idea.id },
+        }),
+      );
+    } else {
+      const tasks = await tx.task.findMany({
+        where: { id: { in: taskIds } },
+        select: { id: true, story: { select: { id: true, pbi_id: true, product_id: true } } },
+      });
+      const byId = new Map(tasks.map((t) => [t.id, t]));
+      const missing = taskIds.find((id) => !byId.has(id));
+      if (missing) throw notFound('task', missing);
+      const pbiIds = [...new Set(tasks.map((t) => t.story.pbi_id))];
+      const open = await tx.cascade.findFirst({ where: { open_pbi_id: { in: pbiIds } }, select: { pbi_id: true, id: true } });
+      if (open) {
+        throw conflict(`PBI ${open.pbi_id} has an open fail-cascade (${open.id}); reopen it first (POST /api/v1/admin/pbis/${open.pbi_id}/reopen)`);
+      }
+      for (const taskId of taskIds) {
+        const task = byId.get(taskId)!;
+        created.push(
+          await tx.job.create({
+            data: {
+              kind: 'TASK_IMPLEMENTATION',
+              priority,
+              user_id: user.id,
+              product_id: task.story.product_id,
+              pbi_id: task.story.pbi_id,
+              story_id: task.story.id,
+              task_id: task.id,
+            },
+          }),
+        );
+      }
+    }
+    for (const job of created) await publishJobStatus(tx, job);
+    await signalJobsQueued(tx, user.id);
+    return created.map((job) => ({
+      id: job.id,
+      kind: lower(job.kind),
+      status: lower(job.status),
+      priority: job.priority,
+      task_id: job.task_id,
+      idea_id: job.idea_id,
+    }));
+  });
+}

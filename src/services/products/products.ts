@@ -1,0 +1,95 @@
+// Products: one GitHub repository each, bound to the app installation that reaches it.
+import type { PrismaClient } from '../../db/client.ts';
+import { DomainError, conflict, notFound } from '../errors.ts';
+import { githubUnavailable, statusOf, type GitHubAccess } from '../github/access.ts';
+
+export interface ProductView {
+  id: string;
+  name: string;
+  repo: string;
+  base_branch: string;
+  auto_pr: boolean;
+  installation_id: string | null;
+}
+
+type ProductRow = { id: string; name: string; repo: string; base_branch: string; auto_pr: boolean; installation_id: bigint | null };
+
+export const presentProduct = (p: ProductRow): ProductView => ({
+  id: p.id,
+  name: p.name,
+  repo: p.repo,
+  base_branch: p.base_branch,
+  auto_pr: p.auto_pr,
+  installation_id: p.installation_id === null ? null : String(p.installation_id),
+});
+
+export interface AddProductInput {
+  name: string;
+  repo: string;
+  base_branch?: string | undefined;
+  auto_pr?: boolean | undefined;
+}
+
+/**
+ * Binds a repository: finds the installation that reaches it
+ * (GET /repos/{o}/{r}/installation as the app), reads the repository as that
+ * installation (GET /repos/{o}/{r}) for its canonical name and default branch.
+ */
+export async function addProduct(prisma: PrismaClient, github: GitHubAccess, input: AddProductInput): Promise<ProductView> {
+  const repoKey = input.repo.toLowerCase();
+  if (await prisma.product.findUnique({ where: { repo_key: repoKey }, select: { id: true } })) {
+    throw conflict(`repository ${input.repo} already has a product`);
+  }
+  const [owner, repo] = input.repo.split('/') as [string, string];
+  let installation: { id: number; account: { login?: string } | null };
+  let repository: { full_name: string; id: number; default_branch: string };
+  try {
+    const app = await github.app();
+    installation = (await app.rest.apps.getRepoInstallation({ owner, repo })).data as typeof installation;
+    const octokit = await github.installation(installation.id);
+    repository = (await octokit.rest.repos.get({ owner, repo })).data;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 404 || status === 403) {
+      throw new DomainError(
+        'APP_NOT_INSTALLED',
+        `the app is not installed on ${input.repo} (install it on the repository, then try again)`,
+      );
+    }
+    throw githubUnavailable(`resolving the installation of ${input.repo}`);
+  }
+  const accountLogin = installation.account?.login ?? owner;
+  await prisma.installation.upsert({
+    where: { id: BigInt(installation.id) },
+    create: { id: BigInt(installation.id), account_login: accountLogin },
+    update: { account_login: accountLogin, deleted_at: null },
+  });
+  try {
+    const product = await prisma.product.create({
+      data: {
+        name: input.name,
+        repo: repository.full_name,
+        repo_key: repository.full_name.toLowerCase(),
+        github_repo_id: BigInt(repository.id),
+        base_branch: input.base_branch ?? repository.default_branch,
+        auto_pr: input.auto_pr ?? true,
+        installation_id: BigInt(installation.id),
+      },
+    });
+    return presentProduct(product);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'P2002') throw conflict(`repository ${input.repo} already has a product`);
+    throw error;
+  }
+}
+
+export async function getProduct(prisma: PrismaClient, id: string): Promise<ProductView> {
+  const product = await prisma.product.findUnique({ where: { id } });
+  if (!product) throw notFound('product', id);
+  return presentProduct(product);
+}
+
+export async function listProducts(prisma: PrismaClient): Promise<ProductView[]> {
+  const products = await prisma.product.findMany({ orderBy: { created_at: 'asc' } });
+  return products.map(presentProduct);
+}
