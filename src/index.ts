@@ -3,6 +3,7 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import { agentJobRoutes } from './handlers/agent-jobs.ts';
 import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
 import { adminWorkRoutes } from './handlers/admin-work.ts';
@@ -13,6 +14,7 @@ import type { Metrics } from './metrics.ts';
 import type { AppServices } from './services/app-services.ts';
 import { authenticate } from './services/auth/tokens.ts';
 import { probotGitHubAccess, type GitHubAccess } from './services/github/access.ts';
+import type { ClaimWaiter } from './services/jobs/claim-waiter.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -20,6 +22,7 @@ export interface AppDependencies {
   log: Logger;
   metrics: Metrics;
   readiness: AppServices['readiness'];
+  claimWaiter: ClaimWaiter;
   /** replaces Probot-based GitHub access (tests) */
   github?: GitHubAccess;
 }
@@ -46,6 +49,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
           ...adminTokenRoutes(services),
           ...adminProductRoutes(services),
           ...adminWorkRoutes(services),
+          ...agentJobRoutes(services, { waiter: deps.claimWaiter, statusHooks: {} }),
         ],
         authenticate: (header) => authenticate(services.prisma, header),
         log: deps.log,

@@ -11,6 +11,7 @@ import { scrum4meApp, type RunningApp } from './index.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
+import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
 
 export interface StartOptions {
   config: Config;
@@ -59,6 +60,8 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     const db = connectDatabase(databaseUrl);
     cleanups.push(() => db.close());
     if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
+    const claimWaiter = await startClaimWaiter(databaseUrl, log);
+    cleanups.push(() => claimWaiter.stop());
 
     const metrics = createMetrics({
       queueDepth: async () => db.prisma.job.count({ where: { status: 'QUEUED' } }),
@@ -92,7 +95,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     });
     let running: RunningApp | undefined;
     await server.load(
-      scrum4meApp({ config, db, log, metrics, readiness }, (app) => {
+      scrum4meApp({ config, db, log, metrics, readiness, claimWaiter }, (app) => {
         running = app;
       }),
     );

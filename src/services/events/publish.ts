@@ -24,7 +24,7 @@ export interface JobStatusEvent {
 
 export type ChangeEvent = JobStatusEvent | ({ type: string; user_id?: string | null } & Record<string, unknown>);
 
-type Tx = Pick<Prisma.TransactionClient, '$queryRaw'>;
+type Tx = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 export async function publishChange(tx: Tx, event: ChangeEvent): Promise<bigint> {
   const rows = await tx.$queryRaw<{ seq: bigint }[]>`
@@ -36,6 +36,6 @@ export async function publishChange(tx: Tx, event: ChangeEvent): Promise<bigint>
   if (Buffer.byteLength(message) > notifyLimitBytes) {
     message = JSON.stringify({ seq: String(seq), user_id: event.user_id ?? null });
   }
-  await tx.$queryRaw`SELECT pg_notify(${changesChannel}, ${message})`;
+  await tx.$executeRaw`SELECT pg_notify(${changesChannel}, ${message})`;
   return seq;
 }

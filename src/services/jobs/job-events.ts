@@ -37,12 +37,12 @@ export function jobStatusEvent(job: JobEventRow): JobStatusEvent {
   };
 }
 
-type Tx = Pick<Prisma.TransactionClient, '$queryRaw'>;
+type Tx = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 export async function publishJobStatus(tx: Tx, job: JobEventRow): Promise<void> {
   await publishChange(tx, jobStatusEvent(job));
 }
 
 export async function signalJobsQueued(tx: Tx, userId: string): Promise<void> {
-  await tx.$queryRaw`SELECT pg_notify(${jobsQueuedChannel}, ${userId})`;
+  await tx.$executeRaw`SELECT pg_notify(${jobsQueuedChannel}, ${userId})`;
 }

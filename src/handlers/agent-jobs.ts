@@ -1,0 +1,73 @@
+// The agent API (SPEC §4): claim, status and read a job.
+import { z } from 'zod';
+import { route, type Route } from '../http/router.ts';
+import type { AppServices } from '../services/app-services.ts';
+import { claimJob } from '../services/jobs/claim.ts';
+import type { ClaimWaiter } from '../services/jobs/claim-waiter.ts';
+import { getJob } from '../services/jobs/get-job.ts';
+import { updateJobStatus, type StatusHooks } from '../services/jobs/update-status.ts';
+import { caseInsensitiveEnum, branchName, idParams, jobKinds } from './schema-kit.ts';
+
+export const claimBody = z.strictObject({
+  wait_seconds: z.number().int().min(0).max(60).optional(),
+  kinds: z.array(caseInsensitiveEnum(jobKinds)).min(1).max(3).optional(),
+});
+
+const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
+
+export const statusBody = z.strictObject({
+  status: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['running', 'done', 'failed'])),
+  branch: branchName.optional(),
+  summary: z.string().max(1000).optional(),
+  error: z.string().max(2000).optional(),
+  model_id: z.string().min(1).max(200).optional(),
+  input_tokens: tokenCount,
+  output_tokens: tokenCount,
+  cache_read_tokens: tokenCount,
+  cache_write_tokens: tokenCount,
+});
+
+export interface AgentJobDeps {
+  waiter: ClaimWaiter;
+  statusHooks: StatusHooks;
+}
+
+export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/jobs/claim',
+      access: 'agent',
+      body: claimBody,
+      handle: async ({ auth, body, signal }) => {
+        const job = await claimJob(services.prisma, deps.waiter, auth, {
+          waitSeconds: body.wait_seconds ?? 25,
+          kinds: body.kinds,
+          signal,
+        });
+        return job ? { status: 200, body: { job } } : { status: 204 };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/jobs/:id/status',
+      access: 'agent',
+      params: idParams,
+      body: statusBody,
+      handle: async ({ auth, params, body }) => ({
+        status: 200,
+        body: await updateJobStatus(services, deps.statusHooks, auth, params.id, body),
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/jobs/:id',
+      access: 'agent',
+      params: idParams,
+      handle: async ({ auth, params }) => ({ status: 200, body: await getJob(services.prisma, auth, params.id) }),
+    }),
+  ];
+}

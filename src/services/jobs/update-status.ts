@@ -1,0 +1,217 @@
+// The status call (S1–S12): an agent reports running, done or failed.
+// GitHub is asked before the transaction (S6: is the work pushed?); the job
+// row is then locked, re-checked and written with its side records (idea
+// state, trace, change event, cascade start) in one transaction.
+import type { Prisma, JobStatus } from '../../generated/prisma/client.ts';
+import type { AppServices } from '../app-services.ts';
+import type { AuthContext } from '../auth/tokens.ts';
+import { DomainError, jobNotFound, permissionDenied, validationFailed } from '../errors.ts';
+import { checkPushedWork, splitRepo } from '../github/branches.ts';
+import { iso, lower, lowerOrNull } from '../present.ts';
+import { publishJobStatus } from './job-events.ts';
+import {
+  activeStatuses,
+  checkVerifyGate,
+  pushFailedMessage,
+  reportableStatuses,
+  resolveNextAction,
+  worktreeAdvice,
+  type PushCheck,
+} from './status-rules.ts';
+import { addTrace } from './trace.ts';
+
+export interface StatusInput {
+  status: 'running' | 'done' | 'failed';
+  branch?: string | undefined;
+  summary?: string | undefined;
+  error?: string | undefined;
+  model_id?: string | undefined;
+  input_tokens?: number | undefined;
+  output_tokens?: number | undefined;
+  cache_read_tokens?: number | undefined;
+  cache_write_tokens?: number | undefined;
+}
+
+/** What happens around the transaction; the cascade and story PRs plug in here. */
+export interface StatusHooks {
+  /** inside the failure's transaction (S14): returns the cascade it started, if any */
+  onTaskFailed?(tx: Prisma.TransactionClient, job: { id: string; pbi_id: string | null; error: string | null }): Promise<{ id: string; cancelled_job_ids: string[] } | null>;
+  /** after commit, for a done task job with pushed work: returns the PR's URL or null */
+  onWorkPushed?(jobId: string, summary: string | undefined): Promise<string | null>;
+  /** after commit, on every status change of a task job (check runs) */
+  afterTaskStatusChange?(jobId: string): Promise<void>;
+}
+
+export interface StatusAnswer {
+  job_id: string;
+  status: string;
+  branch: string | null;
+  pushed_at: string | null;
+  pr_url: string | null;
+  verify_result: string | null;
+  summary: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  next_action: 'idle' | 'wait_for_job_again' | 'queue_empty';
+  worktree: 'keep' | 'remove';
+  keep_branch: boolean;
+  cascade: { id: string; cancelled_job_ids: string[] } | null;
+}
+
+const jobForStatusInclude = {
+  task: { select: { verify_only: true, verify_required: true } },
+  story: { select: { branch: true } },
+  product: { select: { repo: true, base_branch: true, installation_id: true } },
+} satisfies Prisma.JobInclude;
+
+/** S1–S3, in the seed's order: the claiming token, then cancelled, then terminal. */
+export function assertReportable(job: { id: string; status: JobStatus; claimed_by_token_id: string | null }, auth: AuthContext): void {
+  if (job.claimed_by_token_id !== auth.tokenId) {
+    throw permissionDenied(`job ${job.id} is not claimed by this token`);
+  }
+  if (job.status === 'CANCELLED') {
+    throw new DomainError(
+      'JOB_CANCELLED',
+      'the job was cancelled by the PBI fail-cascade; discard your local changes and claim the next job',
+    );
+  }
+  if (!reportableStatuses.includes(job.status)) {
+    throw new DomainError('JOB_TERMINAL', `Job is already in terminal state: ${lower(job.status)}`);
+  }
+}
+
+export async function updateJobStatus(
+  services: Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>,
+  hooks: StatusHooks,
+  auth: AuthContext,
+  jobId: string,
+  input: StatusInput,
+): Promise<StatusAnswer> {
+  const { prisma } = services;
+  const job = await prisma.job.findUnique({ where: { id: jobId }, include: jobForStatusInclude });
+  if (!job || job.user_id !== auth.userId) throw jobNotFound(jobId);
+  assertReportable(job, auth);
+  const storyBranch = job.story?.branch ?? null;
+  if (input.branch !== undefined && input.branch !== storyBranch) {
+    throw validationFailed(`branch must be the story's branch ${storyBranch ?? '(none: idea jobs have no branch)'}`, [
+      { path: 'branch', message: `expected ${storyBranch ?? 'no branch'}` },
+    ]);
+  }
+  const isTask = job.kind === 'TASK_IMPLEMENTATION';
+
+  // Decide the outcome before taking any lock: the gate, then GitHub (S4, S6).
+  let newStatus: JobStatus = input.status === 'running' ? 'RUNNING' : input.status === 'done' ? 'DONE' : 'FAILED';
+  let pushCheck: PushCheck | null = null;
+  let error = input.error;
+  if (input.status === 'done' && isTask) {
+    const gate = checkVerifyGate(job.verify_result, job.task?.verify_only ?? false, job.task?.verify_required ?? 'ALIGNED_OR_PARTIAL', input.summary);
+    if (!gate.allowed) throw new DomainError('VERIFY_GATE', gate.reason);
+    pushCheck = await checkStoryBranch(services, job.product, storyBranch!);
+    if (pushCheck.kind === 'failed') {
+      newStatus = 'FAILED';
+      error = pushFailedMessage(pushCheck.reason, pushCheck.detail);
+    }
+  }
+  const pushed = pushCheck?.kind === 'pushed';
+
+  const { updated, cascade, from } = await prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ status: JobStatus; claimed_by_token_id: string | null }[]>`
+      SELECT status, claimed_by_token_id FROM jobs WHERE id = ${jobId} FOR UPDATE`;
+    // a concurrent call (or the cascade) may have changed the job meanwhile
+    assertReportable({ id: jobId, ...locked[0]! }, auth);
+    const now = new Date();
+    const updated = await tx.job.update({
+      where: { id: jobId },
+      data: {
+        status: newStatus,
+        heartbeat_at: now,
+        ...(newStatus === 'RUNNING' ? { started_at: now } : { finished_at: now }),
+        ...(isTask && input.status === 'done' ? { branch: storyBranch } : {}),
+        ...(pushed ? { pushed_at: now } : {}),
+        ...(input.summary !== undefined ? { summary: input.summary } : {}),
+        ...(error !== undefined ? { error } : {}),
+        ...(input.model_id !== undefined ? { model_id: input.model_id } : {}),
+        ...(input.input_tokens !== undefined ? { input_tokens: input.input_tokens } : {}),
+        ...(input.output_tokens !== undefined ? { output_tokens: input.output_tokens } : {}),
+        ...(input.cache_read_tokens !== undefined ? { cache_read_tokens: input.cache_read_tokens } : {}),
+        ...(input.cache_write_tokens !== undefined ? { cache_write_tokens: input.cache_write_tokens } : {}),
+      },
+    });
+    if (pushCheck) await addTrace(tx, { job_id: jobId, level: pushCheck.kind === 'failed' ? 'WARN' : 'INFO', message: describePushCheck(pushCheck, storyBranch!) });
+    if (newStatus === 'FAILED' && job.idea_id && (job.kind === 'IDEA_GRILL' || job.kind === 'IDEA_MAKE_PLAN')) {
+      // S5: the idea fails with its job, in the same transaction
+      await tx.idea.update({ where: { id: job.idea_id }, data: { status: job.kind === 'IDEA_GRILL' ? 'GRILL_FAILED' : 'PLAN_FAILED' } });
+      await tx.ideaLog.create({
+        data: { idea_id: job.idea_id, type: 'JOB_EVENT', content: `${job.kind} failed`, metadata: { job_id: jobId, error: error ?? null } },
+      });
+    }
+    await publishJobStatus(tx, updated);
+    const cascade = newStatus === 'FAILED' && isTask && hooks.onTaskFailed ? await hooks.onTaskFailed(tx, updated) : null;
+    return { updated, cascade, from: locked[0]!.status };
+  });
+  services.metrics.jobTransitions.inc({ from: lower(from), to: lower(newStatus) });
+
+  let prUrl = updated.pr_url;
+  if (pushed && hooks.onWorkPushed) {
+    prUrl = (await hooks.onWorkPushed(jobId, input.summary).catch((err: unknown) => {
+      services.log.warn({ err, jobId }, 'story pull request step failed');
+      return null;
+    })) ?? prUrl;
+  }
+  if (isTask && hooks.afterTaskStatusChange) {
+    await hooks.afterTaskStatusChange(jobId).catch((err: unknown) => services.log.warn({ err, jobId }, 'check run update failed'));
+  }
+
+  const [queued, activeSiblings, finalJob] = await Promise.all([
+    input.status === 'running' ? 0 : prisma.job.count({ where: { user_id: auth.userId, status: 'QUEUED' } }),
+    job.story_id
+      ? prisma.job.count({ where: { story_id: job.story_id, status: { in: activeStatuses }, id: { not: jobId } } })
+      : 0,
+    cascade ? prisma.job.findUniqueOrThrow({ where: { id: jobId } }) : updated,
+  ]);
+
+  return {
+    job_id: jobId,
+    status: lower(newStatus),
+    branch: finalJob.branch,
+    pushed_at: iso(finalJob.pushed_at),
+    pr_url: prUrl,
+    verify_result: lowerOrNull(finalJob.verify_result),
+    summary: finalJob.summary,
+    error: finalJob.error,
+    started_at: iso(finalJob.started_at),
+    finished_at: iso(finalJob.finished_at),
+    next_action: resolveNextAction(input.status, queued),
+    worktree: newStatus === 'RUNNING' ? 'keep' : worktreeAdvice(activeSiblings),
+    keep_branch: newStatus === 'DONE' && pushed,
+    cascade,
+  };
+}
+
+async function checkStoryBranch(
+  services: Pick<AppServices, 'github'>,
+  product: { repo: string; base_branch: string; installation_id: bigint | null },
+  branch: string,
+): Promise<PushCheck> {
+  if (product.installation_id === null) {
+    return { kind: 'failed', reason: 'app-not-installed', detail: `no app installation reaches ${product.repo}` };
+  }
+  try {
+    const octokit = await services.github.installation(product.installation_id);
+    return await checkPushedWork(octokit, splitRepo(product.repo), product.base_branch, branch);
+  } catch (error) {
+    return { kind: 'failed', reason: 'github-unreachable', detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function describePushCheck(check: PushCheck, branch: string): string {
+  switch (check.kind) {
+    case 'pushed':
+      return `push check: ${branch} is ${check.aheadBy} commit(s) ahead of the base`;
+    case 'no_changes':
+      return `push check: ${branch} has no commits ahead of the base (done without pushed work)`;
+    case 'failed':
+      return `push check failed: ${pushFailedMessage(check.reason, check.detail)}`;
+  }
+}

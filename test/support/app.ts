@@ -1,0 +1,86 @@
+// Starts a real app instance (HTTP server, Probot, real PostgreSQL) for tests.
+import { generateKeyPairSync } from 'node:crypto';
+import { Writable } from 'node:stream';
+import path from 'node:path';
+import { ProbotOctokit } from 'probot';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startApp, type AppInstance } from '../../src/server.ts';
+import { createTestDatabase } from './database.ts';
+
+export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+export const webhookSecret = 'test-webhook-secret';
+export const adminToken = 'test-admin-token-0123456789abcdef';
+
+let cachedKey: string | undefined;
+/** A real RSA key, so Probot can sign app JWTs. */
+export function testPrivateKey(): string {
+  cachedKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return cachedKey;
+}
+
+/** Probot's Octokit without retries or throttling, so tests run at full speed. */
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { ...(options.throttle as object), enabled: false },
+}));
+
+export interface TestApp extends AppInstance {
+  logs: string[];
+  call(method: string, route: string, options?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(options: { env?: Record<string, string>; reuseDatabaseUrl?: string } = {}): Promise<TestApp> {
+  const database = options.reuseDatabaseUrl ? undefined : await createTestDatabase();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = loadConfig(
+    {
+      APP_ID: '1',
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET: webhookSecret,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.reuseDatabaseUrl ?? database!.url,
+      SCRUM4ME_ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    projectRoot,
+  );
+  const app = await startApp({ config, log: createLogger(config.logLevel, sink), Octokit: TestOctokit });
+  return {
+    ...app,
+    logs,
+    async call(method, route, { token = adminToken, body, raw, headers = {} } = {}) {
+      const response = await fetch(`${app.url}${route}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON (metrics)
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async close() {
+      await app.stop();
+      await database?.drop();
+    },
+  };
+}
