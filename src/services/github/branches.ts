@@ -10,7 +10,7 @@ export async function checkPushedWork(octokit: Octokit, repo: { owner: string; r
   try {
     const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
       ...repo,
-      basehead: `${encodeURIComponent(base)}...${encodeURIComponent(head)}`,
+      basehead: `${base}...${head}`,
       per_page: 1,
     });
     return data.ahead_by > 0 ? { kind: 'pushed', aheadBy: data.ahead_by } : { kind: 'no_changes' };

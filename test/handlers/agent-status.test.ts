@@ -1,0 +1,276 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
+import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
+import { createIdea } from '../../src/services/ideas/ideas.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+
+const github = () => nock('https://api.github.com');
+const tokenMock = () => github().post(`/app/installations/${installationId}/access_tokens`).optionally().reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z' });
+
+/** One product, one story with `taskCount` tasks, a user; the first job claimed. */
+async function claimedJob(options: { taskCount?: number; verifyOnly?: boolean; verifyRequired?: 'ALIGNED' | 'ALIGNED_OR_PARTIAL' | 'ANY'; autoPr?: boolean } = {}) {
+  const product = await seedProduct(app.db.prisma, { autoPr: options.autoPr ?? false });
+  const backlog = await seedBacklog(
+    app.db.prisma,
+    product.id,
+    oneStoryBacklog(
+      Array.from({ length: options.taskCount ?? 1 }, (_, i) => ({
+        title: `Task ${i}`,
+        verify_only: options.verifyOnly,
+        verify_required: options.verifyRequired,
+      })),
+    ),
+  );
+  const user = await seedUser(app.db.prisma);
+  const story = backlog.pbis[0]!.stories[0]!;
+  const jobs = await seedTaskJobs(app.db.prisma, user.name, story.tasks.map((t) => t.id));
+  const claimed = await app.call('POST', '/api/v1/jobs/claim', { token: user.token, body: { wait_seconds: 0 } });
+  expect(claimed.status).toBe(200);
+  return { product, story, user, jobs, jobId: claimed.body.job.id as string };
+}
+
+const report = (token: string, jobId: string, body: Record<string, unknown>) =>
+  app.call('POST', `/api/v1/jobs/${jobId}/status`, { token, body });
+
+function mockCompare(repo: string, branch: string, reply: [number, unknown]) {
+  tokenMock();
+  return github()
+    .get(`/repos/${repo}/compare/main...${encodeURIComponent(branch)}`)
+    .query({ per_page: '1' })
+    .reply(reply[0], reply[1] as object);
+}
+
+describe('POST /api/v1/jobs/{id}/status: transitions', () => {
+  it('running sets started_at and answers idle, keep', async () => {
+    const { user, jobId } = await claimedJob();
+    const response = await report(user.token, jobId, { status: 'running' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      job_id: jobId,
+      status: 'running',
+      started_at: expect.any(String),
+      finished_at: null,
+      next_action: 'idle',
+      worktree: 'keep',
+      keep_branch: false,
+      cascade: null,
+    });
+  });
+
+  it('failed sets finished_at and the error, and stores usage fields', async () => {
+    const { user, jobId } = await claimedJob();
+    const response = await report(user.token, jobId, {
+      status: 'FAILED',
+      error: 'tests do not pass',
+      model_id: 'claude-x',
+      input_tokens: 10,
+      output_tokens: 20,
+      cache_read_tokens: 0,
+      cache_write_tokens: 5,
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'failed', error: 'tests do not pass', finished_at: expect.any(String), next_action: 'queue_empty', worktree: 'remove' });
+    const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(row).toMatchObject({ model_id: 'claude-x', input_tokens: 10, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 5 });
+  });
+
+  it('answers wait_for_job_again while the user has queued jobs, and keep while story siblings are active', async () => {
+    const { user, jobId } = await claimedJob({ taskCount: 2 });
+    const response = await report(user.token, jobId, { status: 'failed', error: 'x' });
+    expect(response.body).toMatchObject({ next_action: 'wait_for_job_again', worktree: 'keep' });
+  });
+
+  it('publishes each change on scrum4me_changes with the S10 fields', async () => {
+    const { user, jobId } = await claimedJob();
+    await report(user.token, jobId, { status: 'running' });
+    const events = await app.db.prisma.changeEvent.findMany({ where: { type: 'claude_job_status' }, orderBy: { seq: 'asc' } });
+    const mine = events.map((e) => e.payload as Record<string, unknown>).filter((p) => p.job_id === jobId);
+    expect(mine.map((p) => p.status)).toEqual(['queued', 'claimed', 'running']);
+    expect(Object.keys(mine[2]!).sort()).toEqual(
+      ['branch', 'error', 'job_id', 'pr_url', 'product_id', 'pushed_at', 'status', 'summary', 'task_id', 'type', 'user_id', 'verify_result'].sort(),
+    );
+  });
+});
+
+describe('status: refusals (S1–S3)', () => {
+  it('refuses another token of the same user with 403 PERMISSION_DENIED and writes nothing', async () => {
+    const { user, jobId } = await claimedJob();
+    const response = await report(user.otherToken, jobId, { status: 'running' });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('PERMISSION_DENIED');
+    expect((await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe('CLAIMED');
+  });
+
+  it("answers 404 JOB_NOT_FOUND for another user's job, exactly like a missing one", async () => {
+    const { jobId } = await claimedJob();
+    const stranger = await seedUser(app.db.prisma);
+    const theirs = await report(stranger.token, jobId, { status: 'running' });
+    const missing = await report(stranger.token, 'no-such-job', { status: 'running' });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.code).toBe('JOB_NOT_FOUND');
+    expect(missing.body.error.code).toBe('JOB_NOT_FOUND');
+    expect(theirs.body.error.message.replace(jobId, 'ID')).toBe(missing.body.error.message.replace('no-such-job', 'ID'));
+  });
+
+  it('answers 409 JOB_CANCELLED for a cancelled job and writes nothing at all', async () => {
+    const { user, jobId } = await claimedJob();
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { status: 'CANCELLED' } });
+    const before = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+    const eventsBefore = await app.db.prisma.changeEvent.count();
+    const response = await report(user.token, jobId, { status: 'done', summary: 'all good, really all good' });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('JOB_CANCELLED');
+    expect(response.body.error.message).toContain('discard your local changes');
+    expect(await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).toEqual(before);
+    expect(await app.db.prisma.changeEvent.count()).toBe(eventsBefore);
+  });
+
+  it('answers 409 JOB_TERMINAL once the job has ended', async () => {
+    const { user, jobId } = await claimedJob();
+    await report(user.token, jobId, { status: 'failed', error: 'x' });
+    const response = await report(user.token, jobId, { status: 'running' });
+    expect(response.status).toBe(409);
+    expect(response.body.error).toMatchObject({ code: 'JOB_TERMINAL', message: 'Job is already in terminal state: failed' });
+  });
+
+  it('lets exactly one of two concurrent status calls win', async () => {
+    const { user, jobId } = await claimedJob();
+    const results = await Promise.all([
+      report(user.token, jobId, { status: 'failed', error: 'first' }),
+      report(user.token, jobId, { status: 'failed', error: 'second' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const loser = results.find((r) => r.status === 409)!;
+    expect(loser.body.error.code).toBe('JOB_TERMINAL');
+  });
+
+  it('validates fields and limits (S9) and a branch that is not the story branch', async () => {
+    const { user, jobId } = await claimedJob();
+    const cases = [
+      [{ status: 'paused' }, 'status'],
+      [{ status: 'done', summary: 'x'.repeat(1001) }, 'summary'],
+      [{ status: 'failed', error: 'x'.repeat(2001) }, 'error'],
+      [{ status: 'failed', model_id: 'm'.repeat(201) }, 'model_id'],
+      [{ status: 'failed', input_tokens: -1 }, 'input_tokens'],
+      [{ status: 'failed', output_tokens: 1.5 }, 'output_tokens'],
+      [{ status: 'done', branch: 'someone-elses-branch' }, 'branch'],
+    ] as const;
+    for (const [body, field] of cases) {
+      const response = await report(user.token, jobId, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      expect(response.body.error.details[0].path).toBe(field);
+    }
+    expect((await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe('CLAIMED');
+  });
+});
+
+describe('status done for task jobs: verify gate (S4) and push check (S6)', () => {
+  it('refuses done before verify with 422 VERIFY_GATE', async () => {
+    const { user, jobId } = await claimedJob();
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('VERIFY_GATE');
+  });
+
+  it('refuses PARTIAL without a drift summary, accepts it with one', async () => {
+    const { product, story, user, jobId } = await claimedJob();
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'PARTIAL' } });
+    expect((await report(user.token, jobId, { status: 'done', summary: 'short' })).status).toBe(422);
+    const scope = mockCompare(product.repo, story.branch, [200, { status: 'ahead', ahead_by: 2, behind_by: 0, total_commits: 2, commits: [], files: [] }]);
+    const response = await report(user.token, jobId, { status: 'done', summary: 'Did the form, skipped the styles on purpose' });
+    expect(response.status).toBe(200);
+    expect(scope.isDone()).toBe(true);
+    expect(response.body).toMatchObject({ status: 'done', branch: story.branch, pushed_at: expect.any(String), keep_branch: true, verify_result: 'partial' });
+  });
+
+  it('is done without pushed_at when the branch has nothing ahead of the base', async () => {
+    const { product, story, user, jobId } = await claimedJob({ verifyRequired: 'ANY' });
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'ALIGNED' } });
+    mockCompare(product.repo, story.branch, [200, { status: 'identical', ahead_by: 0, behind_by: 0, total_commits: 0, commits: [], files: [] }]);
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'done', pushed_at: null, keep_branch: false });
+  });
+
+  it('fails the job with "push failed (…)" when the branch is missing', async () => {
+    const { product, story, user, jobId } = await claimedJob();
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'ALIGNED' } });
+    mockCompare(product.repo, story.branch, [404, { message: 'Not Found' }]);
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('failed');
+    expect(response.body.error).toMatch(/^push failed \(branch-missing\): branch story\/.+ not found/);
+    expect(response.body.pushed_at).toBeNull();
+  });
+
+  it('fails the job with "push failed (…)" when GitHub answers 5xx, and keeps the reason in the trace', async () => {
+    const { product, story, user, jobId } = await claimedJob();
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'ALIGNED' } });
+    mockCompare(product.repo, story.branch, [502, { message: 'Bad Gateway' }]);
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.body.status).toBe('failed');
+    expect(response.body.error).toMatch(/^push failed \(github-502\): /);
+    const job = await app.call('GET', `/api/v1/jobs/${jobId}`, { token: user.token });
+    expect(job.body.trace.map((t: { message: string }) => t.message).join('\n')).toContain('push failed (github-502)');
+  });
+
+  it('allows done for a verify_only task with an empty verify result', async () => {
+    const { product, story, user, jobId } = await claimedJob({ verifyOnly: true });
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'EMPTY' } });
+    mockCompare(product.repo, story.branch, [200, { status: 'identical', ahead_by: 0, behind_by: 0, total_commits: 0, commits: [], files: [] }]);
+    expect((await report(user.token, jobId, { status: 'done' })).body.status).toBe('done');
+  });
+});
+
+describe('idea jobs (S5)', () => {
+  async function claimedIdeaJob(kind: 'IDEA_GRILL' | 'IDEA_MAKE_PLAN') {
+    const product = await seedProduct(app.db.prisma);
+    const user = await seedUser(app.db.prisma);
+    const idea = await createIdea(app.db.prisma, { product_id: product.id, title: 'Idea' });
+    await enqueueJobs(app.db.prisma, { user: user.name, idea_id: idea.id, kind });
+    const claimed = await app.call('POST', '/api/v1/jobs/claim', { token: user.token, body: { wait_seconds: 0 } });
+    return { user, idea, jobId: claimed.body.job.id as string };
+  }
+
+  it('skips the gate and GitHub on done', async () => {
+    const { user, jobId } = await claimedIdeaJob('IDEA_GRILL');
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'done', branch: null, pushed_at: null });
+  });
+
+  it.each([
+    ['IDEA_GRILL', 'GRILL_FAILED'],
+    ['IDEA_MAKE_PLAN', 'PLAN_FAILED'],
+  ] as const)('a failed %s moves the idea to %s with a JOB_EVENT log', async (kind, ideaStatus) => {
+    const { user, idea, jobId } = await claimedIdeaJob(kind);
+    await report(user.token, jobId, { status: 'failed', error: 'model gave up' });
+    expect((await app.db.prisma.idea.findUniqueOrThrow({ where: { id: idea.id } })).status).toBe(ideaStatus);
+    const logs = await app.db.prisma.ideaLog.findMany({ where: { idea_id: idea.id } });
+    expect(logs).toEqual([expect.objectContaining({ type: 'JOB_EVENT', content: `${kind} failed`, metadata: { job_id: jobId, error: 'model gave up' } })]);
+  });
+});
+
+describe('GET /api/v1/jobs/{id}', () => {
+  it('shows the job with its status fields and trace to its own user only', async () => {
+    const { user, jobId } = await claimedJob();
+    const response = await app.call('GET', `/api/v1/jobs/${jobId}`, { token: user.otherToken });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: jobId, status: 'claimed', pr_url: null, verify_result: null, trace: [], cascade_id: null });
+    const stranger = await seedUser(app.db.prisma);
+    expect((await app.call('GET', `/api/v1/jobs/${jobId}`, { token: stranger.token })).status).toBe(404);
+  });
+});
