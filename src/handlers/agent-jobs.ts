@@ -6,6 +6,9 @@ import { claimJob } from '../services/jobs/claim.ts';
 import type { ClaimWaiter } from '../services/jobs/claim-waiter.ts';
 import { getJob } from '../services/jobs/get-job.ts';
 import { updateJobStatus, type StatusHooks } from '../services/jobs/update-status.ts';
+import { issueGitToken } from '../services/github/git-token.ts';
+import { storeIdeaResult } from '../services/ideas/idea-results.ts';
+import { verifyJob } from '../services/verify/verify-job.ts';
 import { caseInsensitiveEnum, branchName, idParams, jobKinds } from './schema-kit.ts';
 
 export const claimBody = z.strictObject({
@@ -29,6 +32,11 @@ export const statusBody = z.strictObject({
   cache_read_tokens: tokenCount,
   cache_write_tokens: tokenCount,
 });
+
+export const verifyBody = z.strictObject({ branch: branchName.optional() });
+
+const markdown = z.string().min(1).max(500_000);
+export const ideaBody = z.union([z.strictObject({ grill_md: markdown }), z.strictObject({ plan_md: markdown })]);
 
 export interface AgentJobDeps {
   waiter: ClaimWaiter;
@@ -61,6 +69,29 @@ export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route
         status: 200,
         body: await updateJobStatus(services, deps.statusHooks, auth, params.id, body),
       }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/jobs/:id/verify',
+      access: 'agent',
+      params: idParams,
+      body: verifyBody,
+      handle: async ({ auth, params, body }) => ({ status: 200, body: await verifyJob(services, auth, params.id, body.branch) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/jobs/:id/git-token',
+      access: 'agent',
+      params: idParams,
+      handle: async ({ auth, params }) => ({ status: 200, body: await issueGitToken(services, auth, params.id) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/jobs/:id/idea',
+      access: 'agent',
+      params: idParams,
+      body: ideaBody,
+      handle: async ({ auth, params, body }) => ({ status: 200, body: await storeIdeaResult(services, auth, params.id, body) }),
     }),
     route({
       method: 'GET',
