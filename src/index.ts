@@ -15,6 +15,7 @@ import type { AppServices } from './services/app-services.ts';
 import { authenticate } from './services/auth/tokens.ts';
 import { probotGitHubAccess, type GitHubAccess } from './services/github/access.ts';
 import type { ClaimWaiter } from './services/jobs/claim-waiter.ts';
+import { createStatusHooks } from './services/jobs/status-hooks.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -49,7 +50,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
           ...adminTokenRoutes(services),
           ...adminProductRoutes(services),
           ...adminWorkRoutes(services),
-          ...agentJobRoutes(services, { waiter: deps.claimWaiter, statusHooks: {} }),
+          ...agentJobRoutes(services, { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) }),
         ],
         authenticate: (header) => authenticate(services.prisma, header),
         log: deps.log,

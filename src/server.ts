@@ -12,6 +12,9 @@ import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
 import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
+import { startStaleClaimSweeper } from './services/jobs/requeue-stale.ts';
+import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
+import { backgroundTasks } from './services/background/tasks.ts';
 
 export interface StartOptions {
   config: Config;
@@ -22,6 +25,7 @@ export interface StartOptions {
 
 export interface AppInstance extends RunningApp {
   url: string;
+  worker: BackgroundWorker;
   port: number;
   db: Database;
   stop(): Promise<void>;
@@ -61,18 +65,18 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     cleanups.push(() => db.close());
     if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
     const claimWaiter = await startClaimWaiter(databaseUrl, log);
-    cleanups.push(() => claimWaiter.stop());
 
     const metrics = createMetrics({
       queueDepth: async () => db.prisma.job.count({ where: { status: 'QUEUED' } }),
     });
-    const url = databaseUrl;
     const readiness = async () => {
       try {
-        const status = await migrationStatus(url);
-        return status.pending.length === 0
-          ? { ready: true, problems: [] }
-          : { ready: false, problems: [`pending migrations: ${status.pending.join(', ')}`] };
+        const status = await migrationStatus(db.pool);
+        const problems = [
+          ...(status.pending.length > 0 ? [`pending migrations: ${status.pending.join(', ')}`] : []),
+          ...(status.failed.length > 0 ? [`failed migrations: ${status.failed.join(', ')}`] : []),
+        ];
+        return { ready: problems.length === 0, problems };
       } catch {
         return { ready: false, problems: ['database unreachable'] };
       }
@@ -99,11 +103,20 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
         running = app;
       }),
     );
+    const services = running!.services;
+    const stopSweeper = startStaleClaimSweeper(db.prisma, config.claimTimeoutSeconds, log);
+    cleanups.push(async () => stopSweeper());
+    const worker = await startBackgroundWorker({ databaseUrl, pool: db.pool, log, taskList: backgroundTasks(services) });
+    cleanups.push(() => worker.stop());
     await server.start();
+    // Stopped in reverse: first wake long-polling claimers (they answer 204),
+    // then stop taking requests, then finish background work, then the database.
     cleanups.push(() => server.stop());
+    cleanups.push(() => claimWaiter.stop());
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     return {
       ...running!,
+      worker,
       url: `http://${host}:${server.port}`,
       port: server.port,
       db,

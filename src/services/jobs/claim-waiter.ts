@@ -12,6 +12,8 @@ export interface Wake {
 
 export interface ClaimWaiter {
   arm(userId: string): Wake;
+  /** true once the process is shutting down: long-polls end at once */
+  readonly stopped: boolean;
   /** wakes the user's waiters (or everybody) in this process */
   wakeUp(userId?: string): void;
   stop(): Promise<void>;
@@ -72,7 +74,7 @@ export async function startClaimWaiter(databaseUrl: string, log: Logger): Promis
       set.add(armed);
       return {
         wait(ms, signal) {
-          if (armed.woken || signal?.aborted) return Promise.resolve();
+          if (armed.woken || stopped || signal?.aborted) return Promise.resolve();
           return new Promise<void>((resolve) => {
             const done = () => {
               clearTimeout(timer);
@@ -92,6 +94,9 @@ export async function startClaimWaiter(databaseUrl: string, log: Logger): Promis
       };
     },
     wakeUp,
+    get stopped() {
+      return stopped;
+    },
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);

@@ -57,11 +57,12 @@ export async function claimJob(
       const job = await claimNextJob(prisma, auth, options.kinds);
       if (job) return job;
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || options.signal?.aborted) return null;
+      if (remaining <= 0 || waiter.stopped || options.signal?.aborted) return null;
       await wake.wait(remaining, options.signal);
     } finally {
       wake.disarm();
     }
+    if (waiter.stopped) return null;
     if (Date.now() >= deadline || options.signal?.aborted) {
       // one last attempt: the wake-up may have come at the deadline
       return claimNextJob(prisma, auth, options.kinds);

@@ -38,8 +38,8 @@ export interface StatusHooks {
   onTaskFailed?(tx: Prisma.TransactionClient, job: { id: string; pbi_id: string | null; error: string | null }): Promise<{ id: string; cancelled_job_ids: string[] } | null>;
   /** after commit, for a done task job with pushed work: returns the PR's URL or null */
   onWorkPushed?(jobId: string, summary: string | undefined): Promise<string | null>;
-  /** after commit, on every status change of a task job (check runs) */
-  afterTaskStatusChange?(jobId: string): Promise<void>;
+  /** inside the transaction, on every status change of a task job (e.g. queue the check-run refresh) */
+  onTaskStatusChanged?(tx: Prisma.TransactionClient, job: { id: string; story_id: string | null }): Promise<void>;
 }
 
 export interface StatusAnswer {
@@ -147,6 +147,7 @@ export async function updateJobStatus(
       });
     }
     await publishJobStatus(tx, updated);
+    if (isTask && hooks.onTaskStatusChanged) await hooks.onTaskStatusChanged(tx, updated);
     const cascade = newStatus === 'FAILED' && isTask && hooks.onTaskFailed ? await hooks.onTaskFailed(tx, updated) : null;
     return { updated, cascade, from: locked[0]!.status };
   });
@@ -158,9 +159,6 @@ export async function updateJobStatus(
       services.log.warn({ err, jobId }, 'story pull request step failed');
       return null;
     })) ?? prUrl;
-  }
-  if (isTask && hooks.afterTaskStatusChange) {
-    await hooks.afterTaskStatusChange(jobId).catch((err: unknown) => services.log.warn({ err, jobId }, 'check run update failed'));
   }
 
   const [queued, activeSiblings, finalJob] = await Promise.all([

@@ -1,0 +1,28 @@
+// Durable background work: a job added in the caller's transaction commits
+// (or rolls back) with the caller's own writes (graphile_worker.add_job).
+import type { Prisma } from '../../generated/prisma/client.ts';
+
+export type BackgroundTask = 'ensure_story_pr' | 'refresh_story_check' | 'cascade_undo';
+
+export interface EnqueueOptions {
+  /** jobs of one queue run one at a time, in order */
+  queueName?: string;
+  /** a pending job with the same key is replaced rather than duplicated */
+  jobKey?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+type Tx = Pick<Prisma.TransactionClient, '$executeRaw'>;
+
+export async function enqueueBackground(tx: Tx, task: BackgroundTask, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
+  await tx.$executeRaw`
+    SELECT graphile_worker.add_job(
+      ${task}::text,
+      ${JSON.stringify(payload)}::json,
+      queue_name => ${options.queueName ?? null}::text,
+      run_at => ${options.runAt ?? null}::timestamptz,
+      max_attempts => ${options.maxAttempts ?? 25}::int,
+      job_key => ${options.jobKey ?? null}::text
+    )`;
+}

@@ -1,0 +1,52 @@
+// The background tasks graphile-worker runs, and what each does with failures:
+// transient GitHub trouble is thrown (retried with backoff); anything else is
+// recorded and dropped, so a bad job cannot retry forever.
+import type { Task, TaskList } from 'graphile-worker';
+import type { AppServices } from '../app-services.ts';
+import { refreshStoryCheck } from '../checks/story-check.ts';
+import { isTransientGitHubError } from '../github/access.ts';
+import { addTrace } from '../jobs/trace.ts';
+import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
+import { enqueueBackground } from './enqueue.ts';
+
+export const storyQueue = (storyId: string) => `story:${storyId}`;
+
+export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>[0], storyId: string): Promise<void> {
+  await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId }, { queueName: storyQueue(storyId), jobKey: `check:${storyId}` });
+}
+
+type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
+
+function guarded(services: Services, name: string, work: (payload: Record<string, string>) => Promise<void>): Task {
+  return async (payload) => {
+    try {
+      await work(payload as Record<string, string>);
+    } catch (error) {
+      if (isTransientGitHubError(error)) throw error;
+      services.log.warn({ err: error, task: name, payload }, 'background task failed permanently');
+    }
+  };
+}
+
+export function backgroundTasks(services: Services, extra: TaskList = {}): TaskList {
+  return {
+    ensure_story_pr: guarded(services, 'ensure_story_pr', async ({ job_id }) => {
+      try {
+        const outcome = await ensureStoryPullRequest(services, job_id!);
+        if (outcome.kind !== 'skipped') {
+          const job = await services.prisma.job.findUniqueOrThrow({ where: { id: job_id! }, select: { story_id: true } });
+          if (job.story_id) await queueCheckRefresh(services.prisma, job.story_id);
+        }
+      } catch (error) {
+        if (!isTransientGitHubError(error)) {
+          await addTrace(services.prisma, { job_id: job_id!, level: 'WARN', message: `story PR not made: ${(error as Error).message}` });
+        }
+        throw error;
+      }
+    }),
+    refresh_story_check: guarded(services, 'refresh_story_check', async ({ story_id }) => {
+      await refreshStoryCheck(services, story_id!);
+    }),
+    ...extra,
+  };
+}

@@ -1,0 +1,47 @@
+// Creates or updates the story's "Scrum4Me" check run on its PR head commit:
+// one per head sha (POST /repos/{o}/{r}/check-runs once, then PATCH
+// /repos/{o}/{r}/check-runs/{id}). Runs serially per story in the background.
+import type { AppServices } from '../app-services.ts';
+import { splitRepo } from '../github/branches.ts';
+import { decideCheckState, renderCheckOutput, type TaskRow } from './check-state.ts';
+
+export const checkRunName = 'Scrum4Me';
+
+export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | 'github'>, storyId: string): Promise<'created' | 'updated' | 'skipped'> {
+  const { prisma } = services;
+  const story = await prisma.story.findUnique({
+    where: { id: storyId },
+    include: {
+      product: true,
+      tasks: { orderBy: { position: 'asc' }, include: { jobs: { orderBy: { created_at: 'desc' }, take: 1 } } },
+      pull_requests: { orderBy: { created_at: 'desc' }, take: 1 },
+    },
+  });
+  const pr = story?.pull_requests[0];
+  if (!story || !pr || story.product.installation_id === null || story.product.repo_removed_at) return 'skipped';
+  const cascaded = (await prisma.cascade.count({ where: { pbi_id: story.pbi_id, open_pbi_id: story.pbi_id } })) > 0;
+  const rows: TaskRow[] = story.tasks.map((task) => {
+    const job = task.jobs[0];
+    return { title: task.title, status: job?.status ?? null, verifyResult: job?.verify_result ?? null, summary: job?.summary ?? null };
+  });
+  const state = decideCheckState(rows, cascaded);
+  const output = renderCheckOutput(story.title, rows, state);
+  const octokit = await services.github.installation(story.product.installation_id);
+  const repo = splitRepo(story.product.repo);
+  const fields = {
+    status: state.status,
+    ...(state.conclusion ? { conclusion: state.conclusion, completed_at: new Date().toISOString() } : {}),
+    output,
+  };
+  const existing = await prisma.checkRun.findUnique({ where: { story_id_head_sha: { story_id: storyId, head_sha: pr.head_sha } } });
+  if (existing) {
+    await octokit.rest.checks.update({ ...repo, check_run_id: Number(existing.github_id), ...fields });
+    await prisma.checkRun.update({ where: { id: existing.id }, data: { status: state.status, conclusion: state.conclusion } });
+    return 'updated';
+  }
+  const { data } = await octokit.rest.checks.create({ ...repo, name: checkRunName, head_sha: pr.head_sha, ...fields });
+  await prisma.checkRun.create({
+    data: { story_id: storyId, pull_request_id: pr.id, head_sha: pr.head_sha, github_id: BigInt(data.id), status: state.status, conclusion: state.conclusion },
+  });
+  return 'created';
+}

@@ -1,0 +1,34 @@
+// Connects the status call to story PRs, check runs and (later) the cascade.
+import type { AppServices } from '../app-services.ts';
+import { enqueueBackground } from '../background/enqueue.ts';
+import { queueCheckRefresh, storyQueue } from '../background/tasks.ts';
+import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
+import { addTrace } from './trace.ts';
+import type { StatusHooks } from './update-status.ts';
+
+export function createStatusHooks(services: Pick<AppServices, 'prisma' | 'github' | 'log'>, extra: Partial<StatusHooks> = {}): StatusHooks {
+  return {
+    async onTaskStatusChanged(tx, job) {
+      if (job.story_id) await queueCheckRefresh(tx, job.story_id);
+    },
+    async onWorkPushed(jobId) {
+      try {
+        const outcome = await ensureStoryPullRequest(services, jobId);
+        if (outcome.kind === 'skipped') return null;
+        const job = await services.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { story_id: true } });
+        if (job.story_id) await queueCheckRefresh(services.prisma, job.story_id);
+        return outcome.url;
+      } catch (error) {
+        // S7: PR trouble is a warning; the PR is made in the background
+        services.log.warn({ err: error, jobId }, 'story PR failed; retrying in the background');
+        const job = await services.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { story_id: true } });
+        await services.prisma.$transaction(async (tx) => {
+          await addTrace(tx, { job_id: jobId, level: 'WARN', message: `story PR not made yet (${(error as Error).message.slice(0, 300)}); retrying in the background` });
+          await enqueueBackground(tx, 'ensure_story_pr', { job_id: jobId }, { queueName: storyQueue(job.story_id ?? jobId), jobKey: `pr:${jobId}` });
+        });
+        return null;
+      }
+    },
+    ...extra,
+  };
+}
