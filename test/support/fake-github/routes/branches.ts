@@ -6,7 +6,7 @@ import { paginate } from '../pagination.ts';
 import { HttpError, requireRepo, route, type Route } from '../router.ts';
 import { repoCommitJson } from '../shapes/commits.ts';
 import type { Urls } from '../shapes/accounts.ts';
-import type { BranchProtection, Shape } from '../github-types.ts';
+import type { BranchProtection, BranchWithProtection, Shape } from '../github-types.ts';
 import type { RepoRecord } from '../state.ts';
 
 function protectionJson(urls: Urls, repo: RepoRecord, branch: string): Shape<BranchProtection> {
@@ -71,7 +71,7 @@ export const branchRoutes: Route[] = [
           ? { enabled: true, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } }
           : { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
         protection_url: `${url}/protection`,
-      },
+      } satisfies Shape<BranchWithProtection>,
     };
   }),
 ];

@@ -5,6 +5,7 @@ import { readCommit, writeCommit, type CommitObject } from '../git/objects.ts';
 import { linkHeader } from '../pagination.ts';
 import { HttpError, notFound, optionalString, requireRepo, requireString, route, type Route } from '../router.ts';
 import { diffEntryJson, repoCommitJson } from '../shapes/commits.ts';
+import type { Comparison, Shape } from '../github-types.ts';
 import type { RepoRecord } from '../state.ts';
 
 /** `owner:branch` names a branch of that owner's fork; only the repository's own owner is known here. */
@@ -72,7 +73,7 @@ export const commitRoutes: Route[] = [
         total_commits: ahead.length,
         commits: shown.map((sha) => repoCommitJson(ctx.urls, repo, commitOrThrow(repo, sha))),
         files: page === 1 ? diffFiles(repo.gitDir, common, head).slice(0, 300).map((file) => diffEntryJson(ctx.urls, repo, head, file)) : [],
-      },
+      } satisfies Shape<Comparison>,
     };
   }),
 
