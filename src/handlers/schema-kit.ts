@@ -24,10 +24,9 @@ export const branchName = z
   .trim()
   .min(1)
   .max(250)
-  .refine(
-    (b) => !/(^[/.]|[/.]$|\.\.|\/\/|@\{|[\s~^:?*[\\\x00-\x1f\x7f]|\.lock$)/.test(b),
-    'not a valid git branch name',
-  );
+  // git check-ref-format: no control characters, spaces, ~^:?*[\, "..", "//", "@{", leading or trailing "/" or "."
+  .refine((b) => ![...b].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'not a valid git branch name')
+  .refine((b) => !/(^[/.]|[/.]$|\.\.|\/\/|@\{|[\s~^:?*[\\]|\.lock$)/.test(b), 'not a valid git branch name');
 
 export const userName = z
   .string()
