@@ -87,9 +87,12 @@ describe('POST /api/v1/jobs/{id}/status: transitions', () => {
   });
 
   it('answers wait_for_job_again while the user has queued jobs, and keep while story siblings are active', async () => {
-    const { user, jobId } = await claimedJob({ taskCount: 2 });
-    const response = await report(user.token, jobId, { status: 'failed', error: 'x' });
-    expect(response.body).toMatchObject({ next_action: 'wait_for_job_again', worktree: 'keep' });
+    // done, not failed: a failed task would cancel its sibling through the cascade
+    const { product, story, user, jobId } = await claimedJob({ taskCount: 2, verifyOnly: true });
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'EMPTY' } });
+    mockCompare(product.repo, story.branch, [200, { status: 'identical', ahead_by: 0, behind_by: 0, total_commits: 0, commits: [], files: [] }]);
+    const response = await report(user.token, jobId, { status: 'done' });
+    expect(response.body).toMatchObject({ status: 'done', next_action: 'wait_for_job_again', worktree: 'keep' });
   });
 
   it('publishes each change on scrum4me_changes with the S10 fields', async () => {

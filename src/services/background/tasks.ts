@@ -2,6 +2,7 @@
 // transient GitHub trouble is thrown (retried with backoff); anything else is
 // recorded and dropped, so a bad job cannot retry forever.
 import type { Task, TaskList } from 'graphile-worker';
+import { runCascade } from '../cascade/run-cascade.ts';
 import type { AppServices } from '../app-services.ts';
 import { refreshStoryCheck } from '../checks/story-check.ts';
 import { isTransientGitHubError } from '../github/access.ts';
@@ -15,7 +16,7 @@ export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>
   await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId }, { queueName: storyQueue(storyId), jobKey: `check:${storyId}` });
 }
 
-type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
+type Services = Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>;
 
 function guarded(services: Services, name: string, work: (payload: Record<string, string>) => Promise<void>): Task {
   return async (payload) => {
@@ -47,6 +48,13 @@ export function backgroundTasks(services: Services, extra: TaskList = {}): TaskL
     refresh_story_check: guarded(services, 'refresh_story_check', async ({ story_id }) => {
       await refreshStoryCheck(services, story_id!);
     }),
+    cascade_undo: async (payload, helpers) => {
+      // runCascade turns every non-transient problem into a warning itself
+      await runCascade(services, (payload as { cascade_id: string }).cascade_id, {
+        attempt: helpers.job.attempts,
+        maxAttempts: helpers.job.max_attempts,
+      });
+    },
     ...extra,
   };
 }

@@ -2,12 +2,14 @@
 import type { AppServices } from '../app-services.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 import { queueCheckRefresh, storyQueue } from '../background/tasks.ts';
+import { startCascade } from '../cascade/start-cascade.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
 import { addTrace } from './trace.ts';
 import type { StatusHooks } from './update-status.ts';
 
 export function createStatusHooks(services: Pick<AppServices, 'prisma' | 'github' | 'log'>, extra: Partial<StatusHooks> = {}): StatusHooks {
   return {
+    onTaskFailed: startCascade,
     async onTaskStatusChanged(tx, job) {
       if (job.story_id) await queueCheckRefresh(tx, job.story_id);
     },

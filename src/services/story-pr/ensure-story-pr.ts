@@ -26,6 +26,8 @@ export async function ensureStoryPullRequest(services: Pick<AppServices, 'prisma
     return { kind: 'skipped', reason: `no app installation reaches ${job.product.repo}` };
   }
   const story = job.story;
+  // a fail-cascade is undoing this PBI: opening a PR now would undo its work
+  if (await prisma.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: 'the PBI has an open fail-cascade' };
   const repo = splitRepo(job.product.repo);
   const done = await prisma.job.findMany({
     where: { story_id: story.id, status: 'DONE' },

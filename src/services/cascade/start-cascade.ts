@@ -1,0 +1,75 @@
+// S13/S14/S17: in the transaction that records a task's failure, open the
+// PBI's cascade (or note a no-op when one is open), cancel every queued,
+// claimed or running sibling across the PBI's stories, plan one undo step per
+// story branch, and queue the durable GitHub undo — all committed together.
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { enqueueBackground } from '../background/enqueue.ts';
+import { publishJobStatus, type JobEventRow } from '../jobs/job-events.ts';
+import { addTrace } from '../jobs/trace.ts';
+import { planStep } from './plan-steps.ts';
+
+export interface StartedCascade {
+  id: string;
+  cancelled_job_ids: string[];
+}
+
+export const cascadeQueue = (cascadeId: string) => `cascade:${cascadeId}`;
+
+export async function startCascade(
+  tx: Prisma.TransactionClient,
+  failed: { id: string; pbi_id: string | null; error: string | null },
+): Promise<StartedCascade | null> {
+  if (!failed.pbi_id) return null;
+  const pbiId = failed.pbi_id;
+  // Failures in one PBI queue up here, so exactly one of them opens the cascade.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`cascade:${pbiId}`}))`;
+  const open = await tx.cascade.findUnique({ where: { open_pbi_id: pbiId }, select: { id: true } });
+  if (open) {
+    const note = `job ${failed.id} failed while the cascade is open: nothing more to do (S17)`;
+    await addTrace(tx, { cascade_id: open.id, message: note });
+    await addTrace(tx, { job_id: failed.id, message: `${note}; see cascade ${open.id}` });
+    await tx.job.update({ where: { id: failed.id }, data: { cascade_id: open.id } });
+    return null;
+  }
+
+  const cascade = await tx.cascade.create({ data: { pbi_id: pbiId, open_pbi_id: pbiId, failed_job_id: failed.id } });
+  const reason = `cancelled by the PBI fail-cascade ${cascade.id}: job ${failed.id} failed`;
+  const cancelled = await tx.$queryRaw<JobEventRow[]>`
+    UPDATE jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now(), cascade_id = ${cascade.id}, error = ${reason}
+    WHERE pbi_id = ${pbiId} AND status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND id <> ${failed.id}
+    RETURNING id, task_id, user_id, product_id, status::text AS status, branch, pushed_at, pr_url,
+              verify_result::text AS verify_result, summary, error`;
+  const cancelledIds = cancelled.map((j) => j.id);
+  for (const job of cancelled) {
+    await addTrace(tx, { job_id: job.id, level: 'WARN', message: reason });
+    await publishJobStatus(tx, job);
+  }
+  await tx.job.update({ where: { id: failed.id }, data: { cascade_id: cascade.id } });
+  await tx.cascade.update({ where: { id: cascade.id }, data: { cancelled_job_ids: cancelledIds } });
+
+  // Branches to undo: each story of the PBI whose branch can hold pushed work
+  // (a job that was claimed at some point, or is done), the failed one's included.
+  const stories = await tx.story.findMany({
+    where: { pbi_id: pbiId, jobs: { some: { OR: [{ claimed_at: { not: null } }, { status: 'DONE' }, { id: failed.id }] } } },
+    select: { id: true, branch: true, product_id: true },
+    orderBy: { position: 'asc' },
+  });
+  const prs = await tx.pullRequest.findMany({
+    where: { product_id: { in: [...new Set(stories.map((s) => s.product_id))] }, head_ref: { in: stories.map((s) => s.branch) } },
+    orderBy: { number: 'desc' },
+  });
+  for (const story of stories) {
+    const pr = prs.find((p) => p.head_ref === story.branch && p.product_id === story.product_id);
+    const step = planStep(pr ?? null);
+    await tx.cascadeStep.create({
+      data: { cascade_id: cascade.id, branch: story.branch, story_id: story.id, pull_number: pr?.number ?? null, action: step.action },
+    });
+  }
+  await addTrace(tx, {
+    cascade_id: cascade.id,
+    message: `opened after job ${failed.id} failed: ${cancelledIds.length} sibling job(s) cancelled, ${stories.length} branch(es) to undo`,
+  });
+  await addTrace(tx, { job_id: failed.id, level: 'WARN', message: `PBI fail-cascade ${cascade.id} opened: ${cancelledIds.length} sibling job(s) cancelled` });
+  await enqueueBackground(tx, 'cascade_undo', { cascade_id: cascade.id }, { queueName: cascadeQueue(cascade.id), jobKey: `cascade:${cascade.id}`, maxAttempts: 12 });
+  return { id: cascade.id, cancelled_job_ids: cancelledIds };
+}
