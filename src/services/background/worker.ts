@@ -34,10 +34,16 @@ export async function startBackgroundWorker(options: {
   await lockClient.connect();
   const ids: string[] = [];
   const events = new EventEmitter();
-  const locksTaken: Promise<unknown>[] = [];
+  // one query at a time on the lock connection
+  let lockQueue: Promise<unknown> = Promise.resolve();
+  const onLockClient = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = lockQueue.then(work);
+    lockQueue = next.catch(() => undefined);
+    return next;
+  };
   events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => {
     ids.push(worker.workerId);
-    locksTaken.push(lockClient.query('SELECT pg_advisory_lock(hashtext($1))', [workerLockKey(worker.workerId)]));
+    void onLockClient(() => lockClient.query('SELECT pg_advisory_lock(hashtext($1))', [workerLockKey(worker.workerId)]));
   });
 
   const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
@@ -56,7 +62,7 @@ export async function startBackgroundWorker(options: {
     logger: graphileLogger,
     events,
   });
-  await Promise.all(locksTaken);
+  await onLockClient(async () => undefined);
 
   const recoverDeadWorkers = async (): Promise<string[]> => {
     const held = await options.pool.query<{ locked_by: string }>(
@@ -68,11 +74,12 @@ export async function startBackgroundWorker(options: {
     for (const { locked_by: workerId } of held.rows) {
       if (ids.includes(workerId)) continue;
       // taking the lock succeeds only if no live session holds it
-      const probe = await lockClient.query<{ free: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS free', [workerLockKey(workerId)]);
-      if (probe.rows[0]?.free) {
-        await lockClient.query('SELECT pg_advisory_unlock(hashtext($1))', [workerLockKey(workerId)]);
-        dead.push(workerId);
-      }
+      const free = await onLockClient(async () => {
+        const probe = await lockClient.query<{ free: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS free', [workerLockKey(workerId)]);
+        if (probe.rows[0]?.free) await lockClient.query('SELECT pg_advisory_unlock(hashtext($1))', [workerLockKey(workerId)]);
+        return probe.rows[0]?.free === true;
+      });
+      if (free) dead.push(workerId);
     }
     if (dead.length > 0) {
       await utils.forceUnlockWorkers(dead);
