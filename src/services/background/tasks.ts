@@ -5,16 +5,11 @@ import type { Task, TaskList } from 'graphile-worker';
 import { runCascade } from '../cascade/run-cascade.ts';
 import type { AppServices } from '../app-services.ts';
 import { refreshStoryCheck } from '../checks/story-check.ts';
-import { isTransientGitHubError } from '../github/access.ts';
+import { isTransientGitHubError, retryAfterSeconds } from '../github/access.ts';
+import { cascadeQueue } from '../cascade/start-cascade.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
-import { enqueueBackground } from './enqueue.ts';
-
-export const storyQueue = (storyId: string) => `story:${storyId}`;
-
-export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>[0], storyId: string): Promise<void> {
-  await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId }, { queueName: storyQueue(storyId), jobKey: `check:${storyId}` });
-}
+import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 
 type Services = Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>;
 
@@ -49,11 +44,21 @@ export function backgroundTasks(services: Services, extra: TaskList = {}): TaskL
       await refreshStoryCheck(services, story_id!);
     }),
     cascade_undo: async (payload, helpers) => {
-      // runCascade turns every non-transient problem into a warning itself
-      await runCascade(services, (payload as { cascade_id: string }).cascade_id, {
-        attempt: helpers.job.attempts,
-        maxAttempts: helpers.job.max_attempts,
-      });
+      const cascadeId = (payload as { cascade_id: string }).cascade_id;
+      try {
+        // runCascade turns every non-transient problem into a warning itself
+        await runCascade(services, cascadeId, { attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+      } catch (error) {
+        const wait = retryAfterSeconds(error);
+        if (wait === null) throw error;
+        // a rate limit: come back when GitHub said, not on the queue's own backoff
+        services.log.warn({ cascadeId, retryAfterSeconds: wait }, 'GitHub rate limit during a cascade; resuming later');
+        await helpers.addJob('cascade_undo', { cascade_id: cascadeId }, {
+          queueName: cascadeQueue(cascadeId),
+          runAt: new Date(Date.now() + Math.min(wait, 3600) * 1000),
+          maxAttempts: helpers.job.max_attempts,
+        });
+      }
     },
     ...extra,
   };

@@ -15,7 +15,15 @@ export interface ClosedPull {
 
 /** PATCH /repos/{o}/{r}/pulls/{n} state=closed. Its answer is a fresh read: a PR merged meanwhile says so. */
 export async function closePullRequest(octokit: Octokit, repo: Repo, pullNumber: number): Promise<ClosedPull> {
-  const { data } = await octokit.rest.pulls.update({ ...repo, pull_number: pullNumber, state: 'closed' });
+  let data;
+  try {
+    data = (await octokit.rest.pulls.update({ ...repo, pull_number: pullNumber, state: 'closed' })).data;
+  } catch (error) {
+    // should GitHub refuse to close a PR merged meanwhile, read what it is now (GET pulls/{n})
+    if (statusOf(error) !== 422) throw error;
+    data = (await octokit.rest.pulls.get({ ...repo, pull_number: pullNumber })).data;
+    if (!data.merged) throw error;
+  }
   return {
     merged: data.merged,
     mergeCommitSha: data.merge_commit_sha,

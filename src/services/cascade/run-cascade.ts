@@ -2,7 +2,7 @@
 // Steps already finished are never redone; transient GitHub trouble is thrown
 // so the queue retries with backoff; everything else becomes a warning (S18).
 import type { AppServices } from '../app-services.ts';
-import { queueCheckRefresh } from '../background/tasks.ts';
+import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { publishChange } from '../events/publish.ts';
 import { isTransientGitHubError } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';

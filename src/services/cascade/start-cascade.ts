@@ -15,14 +15,22 @@ export interface StartedCascade {
 
 export const cascadeQueue = (cascadeId: string) => `cascade:${cascadeId}`;
 
+/**
+ * Failures in one PBI queue up here, so exactly one of them opens the cascade.
+ * A failing status call takes this lock before it locks its own job row: two
+ * failures that each held their row and waited for the other would deadlock.
+ */
+export async function lockPbiForCascade(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, pbiId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`cascade:${pbiId}`}))`;
+}
+
 export async function startCascade(
   tx: Prisma.TransactionClient,
   failed: { id: string; pbi_id: string | null; error: string | null },
 ): Promise<StartedCascade | null> {
   if (!failed.pbi_id) return null;
   const pbiId = failed.pbi_id;
-  // Failures in one PBI queue up here, so exactly one of them opens the cascade.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`cascade:${pbiId}`}))`;
+  await lockPbiForCascade(tx, pbiId); // re-entrant: the status call took it first
   const open = await tx.cascade.findUnique({ where: { open_pbi_id: pbiId }, select: { id: true } });
   if (open) {
     const note = `job ${failed.id} failed while the cascade is open: nothing more to do (S17)`;

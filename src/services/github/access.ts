@@ -64,3 +64,16 @@ export function isTransientGitHubError(error: unknown): boolean {
 
 export const githubUnavailable = (what: string) =>
   new DomainError('GITHUB_UNAVAILABLE', `GitHub did not answer while ${what}; try again shortly`);
+
+/** Seconds GitHub asks us to wait (retry-after, or the primary rate limit's reset), if it said. */
+export function retryAfterSeconds(error: unknown, now: number = Date.now()): number | null {
+  const headers = (error as { response?: { headers?: Record<string, string | number | undefined> } }).response?.headers;
+  if (!headers) return null;
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter;
+  if (String(headers['x-ratelimit-remaining']) === '0') {
+    const reset = Number(headers['x-ratelimit-reset']);
+    if (Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - now / 1000));
+  }
+  return null;
+}

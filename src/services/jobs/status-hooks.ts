@@ -1,7 +1,7 @@
 // Connects the status call to story PRs, check runs and (later) the cascade.
 import type { AppServices } from '../app-services.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
-import { queueCheckRefresh, storyQueue } from '../background/tasks.ts';
+import { queueCheckRefresh, storyQueue } from '../checks/queue-check-refresh.ts';
 import { startCascade } from '../cascade/start-cascade.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
 import { addTrace } from './trace.ts';

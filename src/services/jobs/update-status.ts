@@ -19,6 +19,7 @@ import {
   type PushCheck,
 } from './status-rules.ts';
 import { addTrace } from './trace.ts';
+import { lockPbiForCascade } from '../cascade/start-cascade.ts';
 
 export interface StatusInput {
   status: 'running' | 'done' | 'failed';
@@ -116,6 +117,7 @@ export async function updateJobStatus(
   const pushed = pushCheck?.kind === 'pushed';
 
   const { updated, cascade, from } = await prisma.$transaction(async (tx) => {
+    if (newStatus === 'FAILED' && isTask && job.pbi_id) await lockPbiForCascade(tx, job.pbi_id);
     const locked = await tx.$queryRaw<{ status: JobStatus; claimed_by_token_id: string | null }[]>`
       SELECT status, claimed_by_token_id FROM jobs WHERE id = ${jobId} FOR UPDATE`;
     // a concurrent call (or the cascade) may have changed the job meanwhile

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secondaryRateLimit } from '../support/fake-github/index.ts';
+import { runCascade } from '../../src/services/cascade/run-cascade.ts';
+import { claimTask, finishTask, prNumber, recordMerge, startCascadeWorld, until, type CascadeWorld } from './support.ts';
+
+let world: CascadeWorld;
+beforeAll(async () => {
+  world = await startCascadeWorld('acme/edges');
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+let pbiCounter = 0;
+/** A new PBI with one single-task story per code. */
+async function newPbi(codes: string[]) {
+  const n = ++pbiCounter;
+  const imported = await world.app.call('POST', `/api/v1/admin/products/${world.productId}/backlog`, {
+    body: {
+      pbis: [{ code: `P${n}`, title: `PBI ${n}`, stories: codes.map((code) => ({ code: `${code}${n}`, title: `Story ${code}${n}`, tasks: [{ title: `Task ${code}`, plan_paths: [`${code}${n}.txt`] }] })) }],
+    },
+  });
+  expect(imported.status).toBe(201);
+  const pbi = imported.body.pbis[0];
+  const stories = Object.fromEntries(codes.map((code, i) => [code, pbi.stories[i]])) as Record<string, { id: string; branch: string; tasks: { id: string }[] }>;
+  const file = (code: string) => `${code}${n}.txt`;
+  return { pbiId: pbi.id as string, stories, task: (code: string) => stories[code]!.tasks[0]!.id, file };
+}
+
+const fail = (jobId: string, error = 'tests fail') =>
+  world.app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: world.agentToken, body: { status: 'failed', error } });
+
+async function cascadeDone(pbiId: string, index = 0) {
+  return until('the cascade to finish', async () => {
+    const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
+    return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
+  }, 30_000);
+}
+
+const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>
+  view.cascades[index]!.steps.find((s) => s.branch === branch) as Record<string, unknown>;
+
+describe('cascade edges', () => {
+  it('reverts a PR merged between our last look and the close, instead of closing it', async () => {
+    const { pbiId, stories, task, file } = await newPbi(['Q', 'X']);
+    const jobQ = await claimTask(world, task('Q'), 10);
+    const prQ = prNumber((await finishTask(world, jobQ, [{ [file('Q')]: 'q\n' }], 'Quick change to the cart')).pr_url);
+    // a human merges; the webhook has not arrived: our record still says open
+    const merge = world.fake.mergePull(world.repo, prQ, { method: 'squash' });
+    const jobX = await claimTask(world, task('X'), 10);
+    expect((await fail(jobX.id)).body.cascade).not.toBeNull();
+    const view = await cascadeDone(pbiId);
+    expect(stepOf(view, stories.Q!.branch)).toMatchObject({ action: 'revert_pr', state: 'done' });
+    const revert = world.fake.pull(world.repo, stepOf(view, stories.Q!.branch).revert_pull_number as number);
+    expect(revert.title).toBe(`Revert "Q${pbiCounter}: Story Q${pbiCounter}"`);
+    const record = await world.app.db.prisma.pullRequest.findFirstOrThrow({ where: { number: prQ, product_id: world.productId } });
+    expect(record).toMatchObject({ state: 'MERGED', merge_commit_sha: merge.mergeCommitSha, merge_method: 'SQUASH' });
+  });
+
+  it('leaves nothing half-made on a revert conflict and asks for a manual revert', async () => {
+    const { pbiId, stories, task } = await newPbi(['K', 'X']);
+    const jobK = await claimTask(world, task('K'), 10);
+    const prK = prNumber((await finishTask(world, jobK, [{ 'src/app.txt': 'one\nK changed two\nthree\n' }], 'Change line two of the app')).pr_url);
+    const merge = world.fake.mergePull(world.repo, prK, { method: 'merge' });
+    await recordMerge(world, prK, merge.mergeCommitSha);
+    world.fake.commitToBranch(world.repo, 'main', { 'src/app.txt': 'one\nsomeone rewrote two\nthree\n' }, 'Later change to the same line');
+    const jobX = await claimTask(world, task('X'), 10);
+    await fail(jobX.id);
+    const view = await cascadeDone(pbiId);
+    expect(stepOf(view, stories.K!.branch)).toMatchObject({ action: 'revert_pr', state: 'failed', revert_pr_url: null, warning: expect.stringContaining('manual revert needed') });
+    expect(world.fake.branchSha(world.repo, `revert/${stories.K!.branch}-${jobX.id}`)).toBeNull();
+    expect(world.fake.comments(world.repo, prK).map((c) => c.body).join('\n')).toContain('A manual revert is needed');
+    const failedJob = await world.app.call('GET', `/api/v1/jobs/${jobX.id}`, { token: world.agentToken });
+    expect(failedJob.body.error).toContain('manual revert needed');
+  });
+
+  it('never deletes a protected branch and never touches a PR from another repository', async () => {
+    const { pbiId, stories, task } = await newPbi(['R', 'S', 'X']);
+    const jobR = await claimTask(world, task('R'), 10);
+    const prR = prNumber((await finishTask(world, jobR, [{ 'r.txt': 'r\n' }], 'Protected branch work')).pr_url);
+    world.fake.protectBranch(world.repo, stories.R!.branch);
+    const jobS = await claimTask(world, task('S'), 10);
+    const prS = prNumber((await finishTask(world, jobS, [{ 's.txt': 's\n' }], 'Work that we will pretend came from a fork')).pr_url);
+    await world.app.db.prisma.pullRequest.update({ where: { product_id_number: { product_id: world.productId, number: prS } }, data: { head_repo: 'mallory/edges' } });
+    const jobX = await claimTask(world, task('X'), 10);
+    world.fake.clearCalls();
+    await fail(jobX.id);
+    const view = await cascadeDone(pbiId);
+    expect(stepOf(view, stories.R!.branch)).toMatchObject({ action: 'close_pr', state: 'done', warning: expect.stringContaining('protected') });
+    expect(world.fake.branchSha(world.repo, stories.R!.branch)).not.toBeNull();
+    expect(world.fake.pull(world.repo, prR).state).toBe('closed');
+    expect(stepOf(view, stories.S!.branch)).toMatchObject({ action: 'skip', state: 'skipped', warning: expect.stringContaining('mallory/edges') });
+    expect(world.fake.pull(world.repo, prS).state).toBe('open');
+    expect(world.fake.calls.some((c) => c.path.includes(`/pulls/${prS}`) || c.path.includes(`/issues/${prS}/`))).toBe(false);
+    expect(world.fake.calls.some((c) => c.method === 'DELETE' && c.path.includes(stories.R!.branch))).toBe(false);
+  });
+
+  it('opens one cascade for two failures at once; the other agent is told its job was cancelled', async () => {
+    const { pbiId, task } = await newPbi(['M', 'N']);
+    const jobM = await claimTask(world, task('M'), 10);
+    const jobN = await claimTask(world, task('N'), 10);
+    const [m, n] = await Promise.all([fail(jobM.id, 'M broke'), fail(jobN.id, 'N broke')]);
+    const answers = [m, n].map((r) => r.status).sort();
+    expect(answers).toEqual([200, 409]);
+    const loser = [m, n].find((r) => r.status === 409)!;
+    expect(loser.body.error.code).toBe('JOB_CANCELLED');
+    const winner = [m, n].find((r) => r.status === 200)!;
+    expect(winner.body.cascade.cancelled_job_ids).toEqual([winner === m ? jobN.id : jobM.id]);
+    const view = await cascadeDone(pbiId);
+    expect(view.cascades).toHaveLength(1);
+  });
+
+  it('treats a later failure as a no-op while the cascade is open, and starts anew after reopen', async () => {
+    const { pbiId, task } = await newPbi(['U', 'V', 'W']);
+    const jobU = await claimTask(world, task('U'), 10);
+    const first = await fail(jobU.id);
+    const cascadeId = first.body.cascade.id;
+    await cascadeDone(pbiId);
+    // a job of the PBI cannot even be queued while the cascade is open
+    const refused = await world.app.call('POST', '/api/v1/admin/jobs', { body: { user: 'agent', task_ids: [task('V')] } });
+    expect(refused.status).toBe(409);
+    // one that was queued before (created directly, as an older replica might have) fails: no-op
+    await world.app.db.prisma.job.create({
+      data: { kind: 'TASK_IMPLEMENTATION', status: 'QUEUED', priority: 50, user: { connect: { name: 'agent' } }, product: { connect: { id: world.productId } }, pbi: { connect: { id: pbiId } }, task: { connect: { id: task('V') } } },
+    });
+    const lateJob = await world.app.call('POST', '/api/v1/jobs/claim', { token: world.agentToken, body: { wait_seconds: 0 } });
+    const second = await fail(lateJob.body.job.id);
+    expect(second.status).toBe(200);
+    expect(second.body.cascade).toBeNull();
+    const trace = await world.app.db.prisma.traceEntry.findMany({ where: { cascade_id: cascadeId } });
+    expect(trace.map((t) => t.message).join('\n')).toContain('nothing more to do');
+    expect((await world.app.call('POST', `/api/v1/admin/pbis/${pbiId}/reopen`)).body.reopened_cascade_id).toBe(cascadeId);
+    const jobW = await claimTask(world, task('W'), 10);
+    const third = await fail(jobW.id);
+    expect(third.body.cascade.id).not.toBe(cascadeId);
+    const view = await cascadeDone(pbiId, 1);
+    expect(view.cascades).toHaveLength(2);
+  });
+
+  it('survives GitHub faults: a 502, a lost answer and a secondary rate limit, with no step done twice', async () => {
+    const { pbiId, stories, task, file } = await newPbi(['A', 'B', 'X']);
+    const jobA = await claimTask(world, task('A'), 10);
+    const prA = prNumber((await finishTask(world, jobA, [{ [file('A')]: 'a\n' }], 'Faulty world A')).pr_url);
+    const jobB = await claimTask(world, task('B'), 10);
+    const prB = prNumber((await finishTask(world, jobB, [{ [file('B')]: 'b\n' }], 'Faulty world B')).pr_url);
+    const jobX = await claimTask(world, task('X'), 10);
+    world.fake.faults.inject({ method: 'POST', path: `/repos/${world.repo}/issues/${prA}/comments`, times: 1, status: 502, afterEffect: true });
+    world.fake.faults.inject({ method: 'PATCH', path: `/repos/${world.repo}/pulls/${prB}`, times: 1, ...secondaryRateLimit(1) });
+    world.fake.faults.inject({ method: 'DELETE', path: `/repos/${world.repo}/git/refs/heads/${stories.X!.branch}`, times: 1, status: 500 });
+    const failed = await fail(jobX.id);
+    expect(failed.status).toBe(200);
+    const view = await cascadeDone(pbiId);
+    for (const code of ['A', 'B']) expect(stepOf(view, stories[code]!.branch)).toMatchObject({ action: 'close_pr', state: 'done' });
+    expect(stepOf(view, stories.X!.branch)).toMatchObject({ action: 'delete_branch', state: 'done' });
+    // the comment whose answer was lost is not written a second time
+    expect(world.fake.comments(world.repo, prA)).toHaveLength(1);
+    expect(world.fake.comments(world.repo, prB)).toHaveLength(1);
+    expect(world.fake.pull(world.repo, prB).state).toBe('closed');
+    expect(world.fake.branchSha(world.repo, stories.X!.branch)).toBeNull();
+  });
+
+  it('never throws with GitHub down: the status call answers, and the cascade ends with warnings', async () => {
+    const { pbiId, stories, task, file } = await newPbi(['D', 'X']);
+    const jobD = await claimTask(world, task('D'), 10);
+    await finishTask(world, jobD, [{ [file('D')]: 'd\n' }], 'Work before the outage');
+    const jobX = await claimTask(world, task('X'), 10);
+    world.fake.faults.inject({ method: 'GET', path: `/repos/${world.repo}`, times: 1000, status: 503 });
+    const failed = await fail(jobX.id);
+    expect(failed.status).toBe(200);
+    expect(failed.body.cascade).not.toBeNull();
+    // the queue's last attempt: give up on GitHub and record why
+    await runCascade(world.app.services, failed.body.cascade.id, { attempt: 12, maxAttempts: 12 });
+    world.fake.faults.clear();
+    const view = await cascadeDone(pbiId);
+    expect(stepOf(view, stories.D!.branch)).toMatchObject({ state: 'failed', warning: expect.stringContaining('GitHub kept failing') });
+    const failedJob = await world.app.call('GET', `/api/v1/jobs/${jobX.id}`, { token: world.agentToken });
+    expect(failedJob.body.error).toContain('by hand');
+  });
+});
