@@ -4,6 +4,8 @@ import type { ApplicationFunction, Probot } from 'probot';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { agentJobRoutes } from './handlers/agent-jobs.ts';
+import { eventRoutes } from './handlers/events.ts';
+import type { EventHub } from './services/events/event-hub.ts';
 import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
 import { adminWorkRoutes } from './handlers/admin-work.ts';
@@ -24,6 +26,7 @@ export interface AppDependencies {
   metrics: Metrics;
   readiness: AppServices['readiness'];
   claimWaiter: ClaimWaiter;
+  eventHub: EventHub;
   /** replaces Probot-based GitHub access (tests) */
   github?: GitHubAccess;
 }
@@ -51,6 +54,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
           ...adminProductRoutes(services),
           ...adminWorkRoutes(services),
           ...agentJobRoutes(services, { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) }),
+          ...eventRoutes(services, deps.eventHub),
         ],
         authenticate: (header) => authenticate(services.prisma, header),
         log: deps.log,

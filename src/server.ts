@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
 import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
+import { startEventHub } from './services/events/event-hub.ts';
 import { startStaleClaimSweeper } from './services/jobs/requeue-stale.ts';
 import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
 import { backgroundTasks } from './services/background/tasks.ts';
@@ -65,6 +66,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     cleanups.push(() => db.close());
     if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
     const claimWaiter = await startClaimWaiter(databaseUrl, log);
+    const eventHub = await startEventHub(databaseUrl, db.prisma, log);
 
     const metrics = createMetrics({
       queueDepth: async () => db.prisma.job.count({ where: { status: 'QUEUED' } }),
@@ -99,7 +101,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     });
     let running: RunningApp | undefined;
     await server.load(
-      scrum4meApp({ config, db, log, metrics, readiness, claimWaiter }, (app) => {
+      scrum4meApp({ config, db, log, metrics, readiness, claimWaiter, eventHub }, (app) => {
         running = app;
       }),
     );
@@ -112,6 +114,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     // Stopped in reverse: first wake long-polling claimers (they answer 204),
     // then stop taking requests, then finish background work, then the database.
     cleanups.push(() => server.stop());
+    cleanups.push(() => eventHub.stop());
     cleanups.push(() => claimWaiter.stop());
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     return {

@@ -6,6 +6,7 @@ import type { PrismaClient } from '../../db/client.ts';
 import type { Logger } from '../../logger.ts';
 import { publishJobStatus, signalJobsQueued, type JobEventRow } from './job-events.ts';
 import { addTrace } from './trace.ts';
+import { pruneChangeEvents } from '../events/event-hub.ts';
 
 export async function requeueStaleClaims(prisma: PrismaClient, timeoutSeconds: number): Promise<string[]> {
   return prisma.$transaction(async (tx) => {
@@ -44,6 +45,8 @@ export function startStaleClaimSweeper(prisma: PrismaClient, timeoutSeconds: num
         if (ids.length > 0) log.warn({ jobs: ids }, 'requeued stale claims');
       })
       .catch((err: unknown) => log.warn({ err }, 'stale claim sweep failed'));
+    // the event backlog is bounded: SSE clients resume within the last 24 hours
+    pruneChangeEvents(prisma).catch((err: unknown) => log.warn({ err }, 'event backlog pruning failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

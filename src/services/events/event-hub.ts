@@ -1,0 +1,106 @@
+// Fans the `scrum4me_changes` channel out to this process's live SSE clients:
+// one LISTEN connection per process, whatever the number of clients. Events
+// come from any replica; announcements too large for NOTIFY carry only their
+// seq, and the event is read from change_events.
+import pg from 'pg';
+import type { PrismaClient } from '../../db/client.ts';
+import type { Logger } from '../../logger.ts';
+import { changesChannel } from './publish.ts';
+
+export interface StreamedEvent {
+  seq: bigint;
+  type: string;
+  userId: string | null;
+  payload: unknown;
+}
+
+export type EventListener = (event: StreamedEvent) => void;
+
+export interface EventHub {
+  /** `onClose` is called when the process shuts down, to end the client's stream */
+  subscribe(listener: EventListener, onClose?: () => void): () => void;
+  /** events after `seq` still in the backlog, oldest first */
+  backlog(afterSeq: bigint, userId: string | null, limit: number): Promise<StreamedEvent[]>;
+  stop(): Promise<void>;
+}
+
+export async function startEventHub(databaseUrl: string, prisma: PrismaClient, log: Logger): Promise<EventHub> {
+  const listeners = new Set<EventListener>();
+  const closers = new Map<EventListener, () => void>();
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const deliver = (event: StreamedEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+  const onNotification = async (message: pg.Notification) => {
+    if (message.channel !== changesChannel || !message.payload) return;
+    try {
+      const parsed = JSON.parse(message.payload) as { seq: string; event?: { type: string; user_id?: string | null } };
+      if (parsed.event) {
+        deliver({ seq: BigInt(parsed.seq), type: parsed.event.type, userId: parsed.event.user_id ?? null, payload: parsed.event });
+        return;
+      }
+      const row = await prisma.changeEvent.findUnique({ where: { seq: BigInt(parsed.seq) } });
+      if (row) deliver({ seq: row.seq, type: row.type, userId: row.user_id, payload: row.payload });
+    } catch (err) {
+      log.warn({ err }, 'could not read a change notification');
+    }
+  };
+  const connect = async () => {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on('notification', (message) => void onNotification(message));
+    next.on('error', (err) => {
+      log.warn({ err }, 'event stream connection lost; reconnecting');
+      void next.end().catch(() => {});
+      if (client === next) client = undefined;
+      scheduleReconnect();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${changesChannel}`);
+    client = next;
+  };
+  const scheduleReconnect = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().catch(() => scheduleReconnect());
+    }, 1000);
+    retry.unref();
+  };
+  await connect();
+
+  return {
+    subscribe(listener, onClose) {
+      listeners.add(listener);
+      if (onClose) closers.set(listener, onClose);
+      return () => {
+        listeners.delete(listener);
+        closers.delete(listener);
+      };
+    },
+    async backlog(afterSeq, userId, limit) {
+      const rows = await prisma.changeEvent.findMany({
+        where: { seq: { gt: afterSeq }, ...(userId === null ? {} : { user_id: userId }) },
+        orderBy: { seq: 'asc' },
+        take: limit,
+      });
+      return rows.map((row) => ({ seq: row.seq, type: row.type, userId: row.user_id, payload: row.payload }));
+    },
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      for (const close of closers.values()) close();
+      listeners.clear();
+      closers.clear();
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+/** Keeps the backlog bounded: events older than `maxAgeHours` are dropped. */
+export async function pruneChangeEvents(prisma: PrismaClient, maxAgeHours = 24): Promise<number> {
+  const { count } = await prisma.changeEvent.deleteMany({ where: { created_at: { lt: new Date(Date.now() - maxAgeHours * 3600_000) } } });
+  return count;
+}
