@@ -20,7 +20,7 @@ export function eventRoutes(_services: AppServices, hub: EventHub): Route[] {
         const visible = (event: StreamedEvent) => userId === null || event.userId === userId;
         // subscribe before reading the backlog, so nothing falls between the two
         const early: StreamedEvent[] = [];
-        let live: ((event: StreamedEvent) => void) | undefined;
+        let live: ((event: StreamedEvent) => void) | null = null;
         const unsubscribe = hub.subscribe(
           (event) => {
             if (!visible(event)) return;
