@@ -38,7 +38,7 @@ async function collect(token: string, count: number, options: { lastEventId?: st
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const fields = Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
-          if (fields.data) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+          if (fields.data) events.push({ event: fields.event ?? 'message', id: fields.id ?? '', data: JSON.parse(fields.data) });
           if (events.length >= count) controller.abort();
         }
       }
