@@ -12,7 +12,7 @@ afterAll(async () => {
 
 const story = (code: string, file: string) => ({ code, title: `Story ${code}`, tasks: [{ title: `Task ${code}`, plan_paths: [file] }] });
 
-describe('the PBI fail-cascade against a GitHub with real git', () => {
+describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_000 }, () => {
   it('cancels siblings and undoes every branch: close, revert merge/squash/rebase, delete', async () => {
     const { app, fake, repo } = world;
     const imported = await app.call('POST', `/api/v1/admin/products/${world.productId}/backlog`, {

@@ -40,7 +40,7 @@ async function cascadeDone(pbiId: string, index = 0) {
 const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>
   view.cascades[index]!.steps.find((s) => s.branch === branch) as Record<string, unknown>;
 
-describe('cascade edges', () => {
+describe('cascade edges', { timeout: 90_000 }, () => {
   it('reverts a PR merged between our last look and the close, instead of closing it', async () => {
     const { pbiId, stories, task, file } = await newPbi(['Q', 'X']);
     const jobQ = await claimTask(world, task('Q'), 10);

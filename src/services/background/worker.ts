@@ -9,7 +9,7 @@ import { Logger as GraphileLogger, makeWorkerUtils, run, type Runner, type TaskL
 import type { Logger } from '../../logger.ts';
 
 export interface BackgroundWorker {
-  /** the ids of this process's graphile workers */
+  /** the ids of this process's graphile worker pool and workers (what jobs are locked by) */
   workerIds(): string[];
   /** releases jobs held by workers whose process is gone; returns their ids */
   recoverDeadWorkers(): Promise<string[]>;
@@ -18,8 +18,8 @@ export interface BackgroundWorker {
 
 const workerLockKey = (workerId: string) => `scrum4me-worker:${workerId}`;
 /** a worker must have held a job this long before another replica judges it */
-const minLockAgeSeconds = 30;
-const recoveryIntervalMs = 15_000;
+const minLockAgeSeconds = 5;
+const recoveryIntervalMs = 5_000;
 
 export async function startBackgroundWorker(options: {
   databaseUrl: string;
@@ -41,10 +41,13 @@ export async function startBackgroundWorker(options: {
     lockQueue = next.catch(() => undefined);
     return next;
   };
-  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => {
-    ids.push(worker.workerId);
-    void onLockClient(() => lockClient.query('SELECT pg_advisory_lock(hashtext($1))', [workerLockKey(worker.workerId)]));
-  });
+  const own = (id: string) => {
+    ids.push(id);
+    void onLockClient(() => lockClient.query('SELECT pg_advisory_lock(hashtext($1))', [workerLockKey(id)]));
+  };
+  // graphile-worker 0.17 locks jobs in the pool's name (its local queue) or a worker's
+  events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => own(workerPool.id));
+  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => own(worker.workerId));
 
   const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'debug' : 'trace';

@@ -75,6 +75,9 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
         let retryLater: unknown;
         for (const step of pending) {
           const pr = step.pull_number !== null ? (prs.find((p) => p.number === step.pull_number) ?? null) : null;
+          // Counted before any call: a step that starts with attempts > 0 was
+          // interrupted (an error, or a crash) and must check before it writes.
+          const started = await prisma.cascadeStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } }, select: { attempts: true, progress: true } });
           try {
             const outcome = await undoBranch(
               {
@@ -87,12 +90,11 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
                 cancelledJobIds: cascade.cancelled_job_ids,
                 untouchable,
               },
-              { id: step.id, branch: step.branch, action: step.action, attempts: step.attempts, progress: (step.progress ?? {}) as StepProgress },
+              { id: step.id, branch: step.branch, action: step.action, attempts: started.attempts - 1, progress: (started.progress ?? {}) as StepProgress },
               pr,
             );
             await finishStep(step.id, outcome);
           } catch (error) {
-            await prisma.cascadeStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } } });
             if (isTransientGitHubError(error) && !lastAttempt) {
               // keep going with the other branches; this one is retried later
               retryLater ??= error;

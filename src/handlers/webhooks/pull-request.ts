@@ -1,0 +1,36 @@
+// pull_request opened, reopened, edited, synchronize, closed → the story PR's record.
+import type { Context } from 'probot';
+import type { AppServices } from '../../services/app-services.ts';
+import type { MergeMethodScheduler } from '../../services/pull-requests/merge-method-runner.ts';
+import { applyPullRequestEvent, type PullEventOutcome, type PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
+import { handleDelivery } from './delivery.ts';
+
+export const pullRequestActions = [
+  'pull_request.opened',
+  'pull_request.reopened',
+  'pull_request.edited',
+  'pull_request.synchronize',
+  'pull_request.closed',
+] as const;
+
+export function pullRequestHandler(
+  services: AppServices,
+  options: { mergeMethods: MergeMethodScheduler; afterChange?: PullRequestChangeHook | undefined },
+) {
+  return async (context: Context<(typeof pullRequestActions)[number]>): Promise<void> => {
+    const { pull_request: pull, repository } = context.payload;
+    const outcome = await handleDelivery(
+      services,
+      context,
+      (delivery) => applyPullRequestEvent(services, delivery, { pull, repository }, { afterChange: options.afterChange }),
+      (result: PullEventOutcome) => ({
+        repo: repository.full_name,
+        pullRequest: pull.number,
+        ...('reason' in result ? { reason: result.reason } : {}),
+        ...('record' in result ? { state: result.record.state, storyId: result.record.story_id } : {}),
+      }),
+    );
+    // after the transaction: the merge commit is read in the background, never while GitHub waits
+    if ('needsMergeMethod' in outcome && outcome.needsMergeMethod) options.mergeMethods.schedule(outcome.record.id);
+  };
+}

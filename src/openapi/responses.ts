@@ -1,0 +1,279 @@
+// The API's answers as zod schemas, for the OpenAPI document only (the
+// services build the answers; nothing parses them with these). They are kept
+// true three ways: enum values come from the Prisma enums, the type checks at
+// the bottom compare each schema with the service's return type, and
+// test/openapi checks real answers of a running app against them.
+import { z } from 'zod';
+import {
+  CascadeStatus,
+  CascadeStepAction,
+  CascadeStepState,
+  IdeaStatus,
+  JobKind,
+  JobStatus,
+  MergeMethod,
+  PullRequestState,
+  TraceLevel,
+  VerifyRequired,
+  VerifyResult,
+} from '../generated/prisma/enums.ts';
+import type { CreatedToken } from '../services/auth/tokens.ts';
+import type { ImportedBacklog } from '../services/backlog/import-backlog.ts';
+import type { IdeaView } from '../services/ideas/ideas.ts';
+import type { ClaimedJob } from '../services/jobs/claim.ts';
+import type { EnqueuedJob } from '../services/jobs/enqueue.ts';
+import type { JobWithContext, presentJobDetail } from '../services/jobs/job-view.ts';
+import type { StatusAnswer } from '../services/jobs/update-status.ts';
+import type { PbiView } from '../services/pbis/pbi-view.ts';
+import type { ProductView } from '../services/products/products.ts';
+import type { verifyJob } from '../services/verify/verify-job.ts';
+import type { issueGitToken } from '../services/github/git-token.ts';
+import type { storeIdeaResult } from '../services/ideas/idea-results.ts';
+import type { ErrorCode } from '../services/errors.ts';
+
+/** A Prisma enum as the API shows it: lower case (SPEC §4). */
+function lowerEnum<const T extends Record<string, string>>(values: T) {
+  return z.enum(Object.values(values).map((v) => v.toLowerCase()) as [Lowercase<T[keyof T]>, ...Lowercase<T[keyof T]>[]]);
+}
+
+const timestamp = z.iso.datetime().describe('ISO-8601');
+const nullableTimestamp = timestamp.nullable();
+
+export const jobStatus = lowerEnum(JobStatus);
+export const verifyResult = lowerEnum(VerifyResult);
+
+export const claimedJob = z
+  .object({
+    id: z.string(),
+    kind: lowerEnum(JobKind),
+    status: jobStatus,
+    priority: z.number().int(),
+    product: z.object({ id: z.string(), name: z.string(), repo: z.string().describe('owner/name'), base_branch: z.string() }),
+    pbi: z.object({ id: z.string(), code: z.string().nullable(), title: z.string() }).nullable(),
+    story: z.object({ id: z.string(), code: z.string().nullable(), title: z.string(), branch: z.string() }).nullable().describe('null for idea jobs'),
+    task: z
+      .object({
+        id: z.string(),
+        title: z.string(),
+        plan: z.string().nullable(),
+        plan_paths: z.array(z.string()).describe('globs the implementation should change'),
+        verify_only: z.boolean(),
+        verify_required: lowerEnum(VerifyRequired),
+      })
+      .optional()
+      .describe('task jobs'),
+    idea: z.object({ id: z.string(), title: z.string(), body: z.string().nullable() }).optional().describe('idea jobs'),
+    branch: z.string().nullable().describe("the story's branch to push to; null for idea jobs"),
+    claimed_at: nullableTimestamp,
+  })
+  .meta({ id: 'ClaimedJob' });
+
+export const claimAnswer = z.object({ job: claimedJob });
+
+export const jobDetail = claimedJob
+  .extend({
+    branch: z.string().nullable().describe("the branch the agent reported, else the story's"),
+    pushed_at: nullableTimestamp,
+    pr_url: z.string().nullable().describe("the story PR's web URL"),
+    verify_result: verifyResult.nullable(),
+    summary: z.string().nullable(),
+    error: z.string().nullable(),
+    started_at: nullableTimestamp,
+    finished_at: nullableTimestamp,
+    created_at: nullableTimestamp,
+    cascade_id: z.string().nullable().describe('the fail-cascade that touched the job'),
+    trace: z.array(z.object({ at: nullableTimestamp, level: lowerEnum(TraceLevel), message: z.string() })).describe('warnings, cascade and requeue notes'),
+  })
+  .meta({ id: 'JobDetail' });
+
+export const statusAnswer = z
+  .object({
+    job_id: z.string(),
+    status: jobStatus,
+    branch: z.string().nullable(),
+    pushed_at: nullableTimestamp,
+    pr_url: z.string().nullable().describe('null when no PR, or while GitHub failed and the PR is made in the background (GET the job later)'),
+    verify_result: verifyResult.nullable(),
+    summary: z.string().nullable(),
+    error: z.string().nullable(),
+    started_at: nullableTimestamp,
+    finished_at: nullableTimestamp,
+    next_action: z
+      .enum(['idle', 'wait_for_job_again', 'queue_empty'])
+      .describe('idle after running (keep working); wait_for_job_again while the user has queued jobs (claim again); queue_empty otherwise'),
+    worktree: z.enum(['keep', 'remove']).describe('keep while sibling jobs of the story are queued, claimed or running'),
+    keep_branch: z.boolean().describe('true only for done with work pushed'),
+    cascade: z.object({ id: z.string(), cancelled_job_ids: z.array(z.string()) }).nullable().describe('the fail-cascade this call started'),
+  })
+  .meta({ id: 'StatusAnswer' });
+
+export const verifyAnswer = z
+  .object({
+    job_id: z.string(),
+    verify_result: verifyResult,
+    plan_paths: z.array(z.string()),
+    changed_paths: z.array(z.string()),
+    missing_paths: z.array(z.string()),
+    unexpected_paths: z.array(z.string()),
+  })
+  .meta({ id: 'VerifyAnswer' });
+
+export const gitToken = z
+  .object({
+    token: z.string().describe('push with https://x-access-token:<token>@github.com/<owner>/<name>.git'),
+    expires_at: timestamp,
+    repository: z.string().describe('owner/name: the only repository the token reaches'),
+    permissions: z.record(z.string(), z.string()).describe('contents: write only'),
+  })
+  .meta({ id: 'GitToken' });
+
+export const ideaResultAnswer = z.object({ job_id: z.string(), idea_id: z.string(), status: lowerEnum(IdeaStatus) });
+
+export const createdToken = z.object({
+  token: z.string().describe('shown once; stored only as a hash'),
+  token_id: z.string(),
+  user: z.string(),
+});
+export const revokedToken = z.object({ token_id: z.string(), revoked: z.literal(true) });
+
+export const product = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    repo: z.string(),
+    base_branch: z.string(),
+    auto_pr: z.boolean(),
+    installation_id: z.string().nullable(),
+  })
+  .meta({ id: 'Product' });
+export const productList = z.object({ products: z.array(product) });
+
+export const importedBacklog = z.object({
+  pbis: z.array(
+    z.object({
+      id: z.string(),
+      code: z.string().nullable(),
+      title: z.string(),
+      stories: z.array(
+        z.object({
+          id: z.string(),
+          code: z.string().nullable(),
+          title: z.string(),
+          branch: z.string(),
+          tasks: z.array(z.object({ id: z.string(), title: z.string() })),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const idea = z.object({ id: z.string(), product_id: z.string(), title: z.string(), body: z.string().nullable(), status: lowerEnum(IdeaStatus) });
+
+export const enqueuedJobs = z.object({
+  jobs: z.array(
+    z.object({ id: z.string(), kind: lowerEnum(JobKind), status: jobStatus, priority: z.number().int(), task_id: z.string().nullable(), idea_id: z.string().nullable() }),
+  ),
+});
+
+export const pbiView = z
+  .object({
+    id: z.string(),
+    code: z.string().nullable(),
+    title: z.string(),
+    product_id: z.string(),
+    stories: z.array(
+      z.object({
+        id: z.string(),
+        code: z.string().nullable(),
+        title: z.string(),
+        branch: z.string(),
+        pull_request: z
+          .object({
+            number: z.number().int(),
+            url: z.string(),
+            state: lowerEnum(PullRequestState),
+            merge_method: lowerEnum(MergeMethod).nullable(),
+            head_sha: z.string().nullable(),
+            merge_commit_sha: z.string().nullable(),
+          })
+          .nullable(),
+        tasks: z.array(
+          z.object({
+            id: z.string(),
+            title: z.string(),
+            jobs: z.array(
+              z.object({
+                id: z.string(),
+                status: jobStatus,
+                user: z.string(),
+                verify_result: verifyResult.nullable(),
+                pr_url: z.string().nullable(),
+                summary: z.string().nullable(),
+                error: z.string().nullable(),
+              }),
+            ),
+          }),
+        ),
+      }),
+    ),
+    cascades: z.array(
+      z.object({
+        id: z.string(),
+        status: lowerEnum(CascadeStatus),
+        failed_job_id: z.string(),
+        created_at: nullableTimestamp,
+        finished_at: nullableTimestamp,
+        reopened_at: nullableTimestamp,
+        cancelled_job_ids: z.array(z.string()),
+        steps: z.array(
+          z.object({
+            branch: z.string(),
+            action: lowerEnum(CascadeStepAction),
+            state: lowerEnum(CascadeStepState),
+            pull_number: z.number().int().nullable(),
+            revert_pull_number: z.number().int().nullable(),
+            revert_pr_url: z.string().nullable(),
+            warning: z.string().nullable(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'Pbi' });
+
+export const reopenAnswer = z.object({ pbi_id: z.string(), reopened_cascade_id: z.string().nullable().describe('null when the PBI had no finished cascade open') });
+
+export const health = z.object({ status: z.literal('ok') });
+export const ready = z.object({ status: z.literal('ready') });
+export const notReady = z.object({ status: z.literal('not_ready'), problems: z.array(z.string()) });
+
+/** The error envelope of SPEC §4; `details` only for VALIDATION_FAILED. */
+export function errorBody(codes: readonly ErrorCode[]) {
+  return z.object({
+    error: z.object({
+      code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('VALIDATION_FAILED: one entry per field'),
+    }),
+  });
+}
+
+// Compile-time: each schema's output is a valid service answer and documents
+// every field the service returns (nested fields are checked by test/openapi).
+type Describes<Doc, Actual> = [Doc] extends [Actual] ? ([keyof Actual] extends [keyof Doc] ? true : false) : false;
+type Check<T extends true> = T;
+export type ResponseSchemaChecks = [
+  Check<Describes<z.output<typeof claimedJob>, ClaimedJob>>,
+  Check<Describes<z.output<typeof jobDetail>, ReturnType<typeof presentJobDetail>>>,
+  Check<Describes<z.output<typeof statusAnswer>, StatusAnswer>>,
+  Check<Describes<z.output<typeof verifyAnswer>, Awaited<ReturnType<typeof verifyJob>>>>,
+  Check<Describes<z.output<typeof gitToken>, Omit<Awaited<ReturnType<typeof issueGitToken>>, 'permissions'>>>,
+  Check<Describes<z.output<typeof ideaResultAnswer>, Awaited<ReturnType<typeof storeIdeaResult>>>>,
+  Check<Describes<z.output<typeof createdToken>, CreatedToken>>,
+  Check<Describes<z.output<typeof product>, ProductView>>,
+  Check<Describes<z.output<typeof importedBacklog>, ImportedBacklog>>,
+  Check<Describes<z.output<typeof idea>, IdeaView>>,
+  Check<Describes<z.output<typeof enqueuedJobs>['jobs'][number], EnqueuedJob>>,
+  Check<Describes<z.output<typeof pbiView>, PbiView>>,
+];
+export type { JobWithContext };

@@ -1,0 +1,140 @@
+// Heals what webhooks missed. reconcilePullRequest re-reads one PR before the
+// app acts on it (the cascade); reconcileProductPullRequests sweeps a product:
+//   GET pulls?state=open (all pages)       adopts story PRs we never heard of
+//   GET pulls/{n} per record not final     that the open list did not cover
+//   merge-method reads for merged records  without a method (merge-method.ts)
+import type { PullRequest } from '../../generated/prisma/client.ts';
+import type { AppServices } from '../app-services.ts';
+import { splitRepo } from '../github/branches.ts';
+import { requireGitHubAccess } from '../installations/github-access.ts';
+import { isFinalPull, snapshotOf, type GitHubPull } from './pull-state.ts';
+import { recordPullRequest, type ProductRef, type RecordOutcome } from './record-pull-request.ts';
+import { resolveMergeMethod } from './resolve-merge-method.ts';
+
+type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
+
+async function record(services: Services, product: ProductRef, pull: GitHubPull): Promise<RecordOutcome> {
+  return services.prisma.$transaction((tx) => recordPullRequest(tx, product, snapshotOf(pull), { kind: 'reconcile' }));
+}
+
+/** Merged is final: a merged record with its merge commit needs only its merge method, not a read. */
+const needsRead = (pr: PullRequest) => pr.state !== 'MERGED' || pr.merge_commit_sha === null;
+
+/**
+ * The PR's state as of now. A final record (merged, method known) is returned
+ * as stored; otherwise the PR is read from GitHub (GET pulls/{n}; not for a
+ * merged one), the record updated by the same order rule as webhooks, and a
+ * merged PR's merge method resolved.
+ * Throws GitHubAccessLost (APP_NOT_INSTALLED) when the app cannot reach the repository,
+ * and GitHub's errors (isTransientGitHubError tells which are worth a retry).
+ */
+export async function reconcilePullRequest(services: Services, pr: Pick<PullRequest, 'id'>): Promise<PullRequest> {
+  const { prisma } = services;
+  const current = await prisma.pullRequest.findUniqueOrThrow({ where: { id: pr.id } });
+  if (isFinalPull(current)) return current;
+  const { product, installationId } = await requireGitHubAccess(prisma, current.product_id);
+  if (needsRead(current)) {
+    const octokit = await services.github.installation(installationId);
+    const { data } = await octokit.rest.pulls.get({ ...splitRepo(current.repo), pull_number: current.number });
+    await record(services, product, data);
+  }
+  const resolved = await resolveMergeMethod(services, current.id);
+  return resolved.record ?? prisma.pullRequest.findUniqueOrThrow({ where: { id: current.id } });
+}
+
+export interface ReconcileSummary {
+  product_id: string;
+  repo: string;
+  /** open PRs GitHub listed */
+  open_on_github: number;
+  /** story PRs we had no record of */
+  adopted: number[];
+  updated: number[];
+  unchanged: number;
+  merge_methods_resolved: number[];
+  failed: { number: number; error: string }[];
+}
+
+/**
+ * Reconciles every PR of a product that is not final, and adopts open story PRs
+ * we never recorded. Throws GitHubAccessLost or NOT_FOUND before any work; a
+ * failure on one PR is listed in the summary and the others go on.
+ */
+export async function reconcileProductPullRequests(services: Services, productId: string): Promise<ReconcileSummary> {
+  const { prisma, log } = services;
+  const { product, installationId } = await requireGitHubAccess(prisma, productId);
+  const octokit = await services.github.installation(installationId);
+  const repo = splitRepo(product.repo);
+  const summary: ReconcileSummary = {
+    product_id: product.id,
+    repo: product.repo,
+    open_on_github: 0,
+    adopted: [],
+    updated: [],
+    unchanged: 0,
+    merge_methods_resolved: [],
+    failed: [],
+  };
+  const count = (number: number, outcome: RecordOutcome) => {
+    if (outcome.kind === 'created') summary.adopted.push(number);
+    else if (outcome.kind === 'updated') summary.updated.push(number);
+    else if (outcome.kind === 'unchanged' || outcome.kind === 'stale') summary.unchanged++;
+  };
+  const fail = (number: number, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    summary.failed.push({ number, error: message.slice(0, 300) });
+    log.warn({ err: error, productId, pullRequest: number }, 'reconcile: PR not reconciled');
+  };
+
+  const seen = new Set<number>();
+  const open = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: 'open', per_page: 100 });
+  summary.open_on_github = open.length;
+  for (const pull of open) {
+    seen.add(pull.number);
+    try {
+      count(pull.number, await record(services, product, pull));
+    } catch (error) {
+      fail(pull.number, error);
+    }
+  }
+
+  const unsettled = await prisma.pullRequest.findMany({
+    where: { product_id: product.id, OR: [{ state: { not: 'MERGED' } }, { merge_method: null }] },
+    orderBy: { number: 'asc' },
+  });
+  for (const pr of unsettled) {
+    try {
+      if (!seen.has(pr.number) && needsRead(pr)) {
+        const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: pr.number });
+        count(pr.number, await record(services, product, data));
+      }
+      const resolved = await resolveMergeMethod(services, pr.id);
+      if (resolved.kind === 'resolved') summary.merge_methods_resolved.push(pr.number);
+    } catch (error) {
+      fail(pr.number, error);
+    }
+  }
+  log.info({ ...summary, failed: summary.failed.length }, 'product pull requests reconciled');
+  return summary;
+}
+
+/**
+ * Every product the app can still reach, one after another (at start). Never
+ * throws: a product that fails is logged and the next one goes on.
+ */
+export async function reconcileAllProducts(services: Services): Promise<ReconcileSummary[]> {
+  const products = await services.prisma.product.findMany({
+    where: { installation_id: { not: null }, repo_removed_at: null, installation: { deleted_at: null, suspended_at: null } },
+    select: { id: true },
+    orderBy: { created_at: 'asc' },
+  });
+  const summaries: ReconcileSummary[] = [];
+  for (const { id } of products) {
+    try {
+      summaries.push(await reconcileProductPullRequests(services, id));
+    } catch (error) {
+      services.log.warn({ err: error, productId: id }, 'reconcile of a product failed');
+    }
+  }
+  return summaries;
+}
