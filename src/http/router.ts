@@ -96,7 +96,9 @@ export function createRouter(options: RouterOptions) {
       const query = r.query ? parseInput(r.query, found.searchParams, 'query') : found.searchParams;
       let body: unknown = undefined;
       if (r.body) {
-        body = parseInput(r.body, (await readJsonBody(req, options.maxBodyBytes)) ?? {}, 'body');
+        const raw = await readJsonBody(req, options.maxBodyBytes);
+        // an empty body means "no fields"; JSON null is not an object and is refused
+        body = parseInput(r.body, raw === undefined ? {} : raw, 'body');
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         await readJsonBody(req, options.maxBodyBytes);
       }
