@@ -5,13 +5,20 @@ import type { z } from 'zod';
 import { createSchema, type CreateDocumentOptions, type oas31 } from 'zod-openapi';
 
 /**
- * zod cannot see through a transform, so our case-insensitive enums
- * (`string → toLowerCase()/toUpperCase() → enum`) would come out as a bare
- * string. Inputs document them as their lower-case values: the form every
- * answer uses (SPEC §4), and one the server always accepts.
+ * Two corrections to zod's rendering:
+ * - zod cannot see through a transform, so our case-insensitive enums
+ *   (`string → toLowerCase()/toUpperCase() → enum`) would come out as a bare
+ *   string. Inputs document them as their lower-case values: the form every
+ *   answer uses (SPEC §4), and one the server always accepts.
+ * - zod closes every object in output mode; answers may gain fields, so only
+ *   a strictObject keeps `additionalProperties: false` there.
  */
 export const schemaOverride: NonNullable<CreateDocumentOptions['override']> = (ctx) => {
-  if (ctx.io !== 'input' || ctx.zodSchema._zod.def.type !== 'pipe') return;
+  const def = ctx.zodSchema._zod.def;
+  if (ctx.io === 'output' && def.type === 'object' && !def.catchall && ctx.jsonSchema.additionalProperties === false) {
+    delete ctx.jsonSchema.additionalProperties;
+  }
+  if (ctx.io !== 'input' || def.type !== 'pipe') return;
   const pipe = ctx.zodSchema as z.core.$ZodPipe;
   const target = pipe._zod.def.out as z.core.$ZodTypes;
   const source = pipe._zod.def.in as z.core.$ZodTypes;

@@ -22,10 +22,11 @@ import type { ImportedBacklog } from '../services/backlog/import-backlog.ts';
 import type { IdeaView } from '../services/ideas/ideas.ts';
 import type { ClaimedJob } from '../services/jobs/claim.ts';
 import type { EnqueuedJob } from '../services/jobs/enqueue.ts';
-import type { JobWithContext, presentJobDetail } from '../services/jobs/job-view.ts';
+import type { presentJobDetail } from '../services/jobs/job-view.ts';
 import type { StatusAnswer } from '../services/jobs/update-status.ts';
 import type { PbiView } from '../services/pbis/pbi-view.ts';
 import type { ProductView } from '../services/products/products.ts';
+import type { ReconcileSummary } from '../services/pull-requests/reconcile.ts';
 import type { verifyJob } from '../services/verify/verify-job.ts';
 import type { issueGitToken } from '../services/github/git-token.ts';
 import type { storeIdeaResult } from '../services/ideas/idea-results.ts';
@@ -193,7 +194,7 @@ export const pbiView = z
             url: z.string(),
             state: lowerEnum(PullRequestState),
             merge_method: lowerEnum(MergeMethod).nullable(),
-            head_sha: z.string().nullable(),
+            head_sha: z.string(),
             merge_commit_sha: z.string().nullable(),
           })
           .nullable(),
@@ -241,6 +242,17 @@ export const pbiView = z
   })
   .meta({ id: 'Pbi' });
 
+export const reconcileSummary = z.object({
+  product_id: z.string(),
+  repo: z.string(),
+  open_on_github: z.number().int().describe('open PRs GitHub listed'),
+  adopted: z.array(z.number().int()).describe('story PRs we had no record of'),
+  updated: z.array(z.number().int()),
+  unchanged: z.number().int(),
+  merge_methods_resolved: z.array(z.number().int()),
+  failed: z.array(z.object({ number: z.number().int(), error: z.string() })).describe('PRs that could not be reconciled; the others went on'),
+});
+
 export const reopenAnswer = z.object({ pbi_id: z.string(), reopened_cascade_id: z.string().nullable().describe('null when the PBI had no finished cascade open') });
 
 export const health = z.object({ status: z.literal('ok') });
@@ -275,5 +287,5 @@ export type ResponseSchemaChecks = [
   Check<Describes<z.output<typeof idea>, IdeaView>>,
   Check<Describes<z.output<typeof enqueuedJobs>['jobs'][number], EnqueuedJob>>,
   Check<Describes<z.output<typeof pbiView>, PbiView>>,
+  Check<Describes<z.output<typeof reconcileSummary>, ReconcileSummary>>,
 ];
-export type { JobWithContext };

@@ -1,0 +1,59 @@
+// `npm run openapi`: writes docs/openapi.json, the document GET /api/v1/openapi.json
+// serves, from the app's route table. `npm run openapi -- --check` only
+// compares and exits 1 when the committed file is out of date.
+// test/openapi fails when this file's route list and the app's differ.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { projectRoot } from '../src/db/migrations.ts';
+import { adminProductRoutes } from '../src/handlers/admin-products.ts';
+import { adminTokenRoutes } from '../src/handlers/admin-tokens.ts';
+import { adminWorkRoutes } from '../src/handlers/admin-work.ts';
+import { agentJobRoutes, type AgentJobDeps } from '../src/handlers/agent-jobs.ts';
+import { eventRoutes } from '../src/handlers/events.ts';
+import { healthRoutes } from '../src/handlers/health.ts';
+import type { Route } from '../src/http/router.ts';
+import { buildOpenApiDocument } from '../src/openapi/document.ts';
+import { openApiRoutes } from '../src/openapi/route.ts';
+import type { AppServices } from '../src/services/app-services.ts';
+import type { EventHub } from '../src/services/events/event-hub.ts';
+
+/**
+ * The route table as src/index.ts builds it. Building routes only captures
+ * their dependencies, and a document never runs a handler, so none are needed.
+ */
+function appRoutes(): Route[] {
+  const services = {} as AppServices;
+  const routes: Route[] = [
+    ...healthRoutes(services),
+    ...adminTokenRoutes(services),
+    ...adminProductRoutes(services),
+    ...adminWorkRoutes(services),
+    ...agentJobRoutes(services, {} as AgentJobDeps),
+    ...eventRoutes(services, {} as EventHub),
+  ];
+  routes.push(...openApiRoutes(() => routes));
+  return routes;
+}
+
+const openApiFile = path.join(projectRoot(), 'docs', 'openapi.json');
+
+function renderOpenApiFile(routes: readonly Route[]): string {
+  return `${JSON.stringify(buildOpenApiDocument(routes), null, 2)}\n`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
+  const text = renderOpenApiFile(appRoutes());
+  if (values.check) {
+    const committed = await readFile(openApiFile, 'utf8').catch(() => '');
+    const same = committed !== '' && isDeepStrictEqual(JSON.parse(committed), JSON.parse(text));
+    console.log(same ? `${path.relative(process.cwd(), openApiFile)} is up to date` : `${openApiFile} is out of date: run npm run openapi`);
+    return same ? 0 : 1;
+  }
+  await writeFile(openApiFile, text);
+  console.log(`wrote ${path.relative(process.cwd(), openApiFile)}`);
+  return 0;
+}
+
+process.exitCode = await main();
