@@ -60,16 +60,16 @@ export async function recordPullRequest(tx: Tx, product: ProductRef, pull: PullS
   if (story && !held.story_id) changes.story_id = story.id;
   if (Object.keys(changes).length === 0) return { kind: 'unchanged', record: held };
   const record = await tx.pullRequest.update({ where: { id: held.id }, data: changes });
-  await shareUrlWithStoryJobs(tx, record);
+  if (changes.story_id || changes.state) await shareUrlWithStoryJobs(tx, record);
   return { kind: 'updated', record, previous: held };
 }
 
 /** The row, locked for the rest of the transaction: concurrent deliveries for one PR apply in turn. */
 async function lockPullRequest(tx: Tx, productId: string, number: number): Promise<PullRequest | null> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM pull_requests WHERE product_id = ${productId} AND number = ${number} FOR UPDATE`;
-  if (!rows[0]) return null;
-  return tx.pullRequest.findUnique({ where: { id: rows[0].id } });
+  // one round trip for lock and read: $queryRaw maps the columns' types as the model does
+  const rows = await tx.$queryRaw<PullRequest[]>`
+    SELECT * FROM pull_requests WHERE product_id = ${productId} AND number = ${number} FOR UPDATE`;
+  return rows[0] ?? null;
 }
 
 function githubFields(pull: PullSnapshot) {
@@ -95,7 +95,11 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** Done jobs of the story that pushed work and have no PR URL yet get this one (an adopted PR). */
+/**
+ * Done jobs of the story that pushed work and have no PR URL yet get this one
+ * (an adopted PR), when the PR is new to the story or comes back; later jobs
+ * get it from ensureStoryPullRequest.
+ */
 async function shareUrlWithStoryJobs(tx: Tx, record: PullRequest): Promise<void> {
   if (!record.story_id || record.state === 'CLOSED') return;
   await tx.job.updateMany({
