@@ -244,6 +244,25 @@ describe('MCP at /mcp: tools', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('stops a wait_for_job whose client went away, so a job queued afterwards stays queued', async () => {
+    const { story, user, client } = await taskWorld();
+    await claimOverMcp(client);
+    const gone = new AbortController();
+    const waiting = fetch(mcp.url, {
+      method: 'POST',
+      signal: gone.signal,
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'wait_for_job', arguments: { wait_seconds: 10 } } }),
+    }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    gone.abort();
+    expect(await waiting).toMatchObject({ name: 'AbortError' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [queued] = await enqueueJobs(app.db.prisma, { user: user.name, task_ids: [story.tasks[0]!.id] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await app.db.prisma.job.findUniqueOrThrow({ where: { id: queued!.id } })).status).toBe('QUEUED');
+  });
+
   it('works an idea job: wrong kind refused, grill stored, done', async () => {
     const product = await seedProduct(app.db.prisma);
     const user = await seedUser(app.db.prisma);

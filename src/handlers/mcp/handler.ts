@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { errorResponse, sendJson } from '../../http/error-response.ts';
 import { readJsonBody } from '../../http/json-body.ts';
@@ -37,6 +38,9 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
     inputSchema: inputJsonSchema(t.input) as Tool['inputSchema'],
   }));
   const serverInfo = { name: 'scrum4me-app', version: appVersion() };
+  // Each Server would otherwise build its own Ajv (most of a call's CPU time);
+  // it is only used for elicitation, which these tools never ask for.
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
 
   return async function handleMcp(req, res) {
     const pathname = (req.url ?? '/').split('?', 1)[0];
@@ -48,7 +52,10 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
       services.metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     });
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    res.once('close', () => {
+      // the client went away before its answer (a long-poll claim must stop waiting)
+      if (!res.writableFinished) abort.abort();
+    });
 
     let auth: AuthContext;
     try {
@@ -77,7 +84,7 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
       return true;
     }
 
-    const server = new Server(serverInfo, { capabilities: { tools: {} }, instructions });
+    const server = new Server(serverInfo, { capabilities: { tools: {} }, instructions, jsonSchemaValidator });
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
       const t = tools.get(request.params.name as AgentTool['name']);
