@@ -63,7 +63,8 @@ export function startMergeMethodRunner(services: Pick<AppServices, 'prisma' | 'g
           log.warn({ err: error, pullRequestId: id, attempts: n }, 'merge method not resolved; reconcile will retry it');
           return 'failed';
         }
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (n - 1)));
+        // unref: a pending retry never holds the process open at shutdown
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (n - 1)).unref());
       }
     }
   };

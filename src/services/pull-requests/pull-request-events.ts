@@ -36,7 +36,7 @@ export async function applyPullRequestEvent(
   const { prisma } = services;
   const product = await prisma.product.findFirst({
     where: { OR: [{ github_repo_id: BigInt(event.repository.id) }, { repo_key: event.repository.full_name.toLowerCase() }] },
-    select: { id: true, repo: true },
+    select: { id: true, repo: true, github_repo_id: true },
   });
   if (!product) return { kind: 'ignored', reason: `no product for ${event.repository.full_name}` };
   const pull = snapshotOf(event.pull);

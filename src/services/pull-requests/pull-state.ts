@@ -23,8 +23,10 @@ export interface PullSnapshot {
   headSha: string;
   /** "owner/name" of the head repository; null when the fork was deleted */
   headRepo: string | null;
+  headRepoId: number | null;
   /** "owner/name" of the base repository */
   baseRepo: string;
+  baseRepoId: number;
   baseRef: string;
   state: PullRequestState;
   mergedAt: Date | null;
@@ -50,7 +52,9 @@ export function snapshotOf(pull: GitHubPull): PullSnapshot {
     headRef: pull.head.ref,
     headSha: pull.head.sha,
     headRepo: pull.head.repo?.full_name ?? null,
+    headRepoId: pull.head.repo?.id ?? null,
     baseRepo: pull.base.repo.full_name,
+    baseRepoId: pull.base.repo.id,
     baseRef: pull.base.ref,
     state: merged ? 'MERGED' : pull.state === 'closed' ? 'CLOSED' : 'OPEN',
     mergedAt: merged ? date(pull.merged_at) : null,

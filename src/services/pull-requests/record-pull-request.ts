@@ -10,6 +10,7 @@ export interface ProductRef {
   id: string;
   /** "owner/name" */
   repo: string;
+  github_repo_id: bigint | null;
 }
 
 export type RecordOutcome =
@@ -18,12 +19,17 @@ export type RecordOutcome =
   | { kind: 'stale'; record: PullRequest; reason: string }
   | { kind: 'not_ours'; reason: string };
 
-const sameRepo = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
-
-/** Why a PR cannot be a story PR of the product, or null when its head may be a story branch. */
-export function foreignPullReason(product: ProductRef, pull: Pick<PullSnapshot, 'baseRepo' | 'headRepo' | 'headRef'>): string | null {
-  if (!sameRepo(pull.baseRepo, product.repo)) return `PR targets ${pull.baseRepo}, not ${product.repo}`;
-  if (!sameRepo(pull.headRepo, product.repo)) return `head ${pull.headRepo ?? '(deleted fork)'}:${pull.headRef} is not in ${product.repo}`;
+/**
+ * Why a PR cannot be a story PR of the product, or null when its head may be a
+ * story branch. Repositories are compared by GitHub id (names change on rename),
+ * by name only where we do not know the product's id.
+ */
+export function foreignPullReason(product: ProductRef, pull: Pick<PullSnapshot, 'baseRepo' | 'baseRepoId' | 'headRepo' | 'headRepoId' | 'headRef'>): string | null {
+  const isProductRepo =
+    product.github_repo_id !== null ? BigInt(pull.baseRepoId) === product.github_repo_id : pull.baseRepo.toLowerCase() === product.repo.toLowerCase();
+  if (!isProductRepo) return `PR targets ${pull.baseRepo}, not ${product.repo}`;
+  // a fork's head (or a deleted fork's: no repo) is never a story branch
+  if (pull.headRepoId !== pull.baseRepoId) return `head ${pull.headRepo ?? '(deleted fork)'}:${pull.headRef} is not in ${product.repo}`;
   return null;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decidePullUpdate, isFinalPull, snapshotOf, type GitHubPull, type HeldPull, type PullSource } from '../../../src/services/pull-requests/pull-state.ts';
+import { foreignPullReason } from '../../../src/services/pull-requests/record-pull-request.ts';
 import { webhookFixture } from '../../webhooks/support.ts';
 
 const t = (second: number) => new Date(Date.UTC(2024, 0, 1, 12, 0, second));
@@ -72,5 +73,28 @@ describe('isFinalPull', () => {
     expect(isFinalPull({ state: 'MERGED', merge_method: null })).toBe(false);
     expect(isFinalPull({ state: 'CLOSED', merge_method: null })).toBe(false);
     expect(isFinalPull({ state: 'OPEN', merge_method: null })).toBe(false);
+  });
+});
+
+describe('foreignPullReason', () => {
+  const pull = snapshotOf(webhookFixture('pull_request.opened').pull_request as GitHubPull);
+  const product = { id: 'p', repo: 'Codertocat/Hello-World', github_repo_id: BigInt(pull.baseRepoId) };
+
+  it('accepts a head branch in the product repository', () => {
+    expect(foreignPullReason(product, pull)).toBeNull();
+  });
+  it('accepts it after the repository was renamed (same GitHub id)', () => {
+    expect(foreignPullReason({ ...product, repo: 'Codertocat/Old-Name' }, { ...pull, baseRepo: 'Codertocat/New-Name', headRepo: 'Codertocat/New-Name' })).toBeNull();
+  });
+  it('compares names when the product has no GitHub id yet', () => {
+    expect(foreignPullReason({ ...product, github_repo_id: null, repo: 'codertocat/hello-world' }, pull)).toBeNull();
+    expect(foreignPullReason({ ...product, github_repo_id: null, repo: 'someone/else' }, pull)).toMatch(/targets Codertocat\/Hello-World/);
+  });
+  it('refuses a fork, even with the same branch name, and a deleted fork', () => {
+    expect(foreignPullReason(product, { ...pull, headRepo: 'mallory/Hello-World', headRepoId: 666 })).toMatch(/mallory\/Hello-World:changes is not in/);
+    expect(foreignPullReason(product, { ...pull, headRepo: null, headRepoId: null })).toMatch(/\(deleted fork\)/);
+  });
+  it('refuses a PR of another repository', () => {
+    expect(foreignPullReason({ ...product, github_repo_id: 1n }, pull)).toMatch(/not Codertocat\/Hello-World/);
   });
 });
