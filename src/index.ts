@@ -10,7 +10,13 @@ import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
 import { adminWorkRoutes } from './handlers/admin-work.ts';
 import { healthRoutes } from './handlers/health.ts';
-import { createRouter } from './http/router.ts';
+import { adminReconcileRoutes } from './handlers/admin-reconcile.ts';
+import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
+import { mcpHandler } from './handlers/mcp/handler.ts';
+import { registerWebhooks } from './handlers/webhooks/index.ts';
+import { openApiRoutes } from './openapi/route.ts';
+import { queueCheckRefresh } from './services/checks/queue-check-refresh.ts';
+import { createRouter, type Route } from './http/router.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { AppServices } from './services/app-services.ts';
@@ -46,16 +52,29 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       metrics: deps.metrics,
       readiness: deps.readiness,
     };
+    const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
+    const routes: Route[] = [
+      ...healthRoutes(services),
+      ...adminTokenRoutes(services),
+      ...adminProductRoutes(services),
+      ...adminWorkRoutes(services),
+      ...adminReconcileRoutes(services),
+      ...agentJobRoutes(services, agentDeps),
+      ...eventRoutes(services, deps.eventHub),
+    ];
+    routes.push(...openApiRoutes(() => routes));
+
+    registerWebhooks(probot, services, {
+      // a story PR changed (new head, merged, closed): its check run follows
+      afterPullRequestChange: async (tx, change) => {
+        if (change.record.story_id) await queueCheckRefresh(tx, change.record.story_id);
+      },
+    });
+    probot.on('check_run.rerequested', checkRunRerequestedHandler(services));
+
     addHandler(
       createRouter({
-        routes: [
-          ...healthRoutes(services),
-          ...adminTokenRoutes(services),
-          ...adminProductRoutes(services),
-          ...adminWorkRoutes(services),
-          ...agentJobRoutes(services, { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) }),
-          ...eventRoutes(services, deps.eventHub),
-        ],
+        routes,
         authenticate: (header) => authenticate(services.prisma, header),
         log: deps.log,
         metrics: deps.metrics,
@@ -63,6 +82,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
         ownedPrefixes: ['/api/v1'],
       }),
     );
+    addHandler(mcpHandler(services, agentDeps));
     started?.({ services });
   };
 }
