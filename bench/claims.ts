@@ -1,0 +1,209 @@
+// Claims: 16 agents of one user claim 10,000 queued jobs over HTTP
+// (POST /api/v1/jobs/claim, wait_seconds 0) until the queue answers 204,
+// against the bare claim statement run by 16 pg clients on the same database.
+// Also samples the app process's RSS while the HTTP claims run.
+import pg from 'pg';
+import type { BenchEnvironment } from './support/environment.ts';
+import type { LoadClient } from './support/load-client.ts';
+import { memoryBreakdown, rssMb, sampleRss } from './support/memory.ts';
+import { perSecond, percentile } from './support/stats.ts';
+import { shareOfBaselineRow, type BenchRow } from './support/table.ts';
+import { insertQueuedTaskJobs, seedUser, settleJobsTable, type BenchUser, type BenchWorld } from './support/world.ts';
+
+export const claimAgents = 16;
+export const claimJobs = 10_000;
+const warmupJobs = 1_000;
+const allKinds = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'];
+
+/**
+ * Copied from src/services/jobs/claim.ts (claimNextJob), with Prisma's
+ * template parameters as $1..$3: keep the two in step.
+ */
+export const bareClaimStatement = `
+      UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(),
+             heartbeat_at = now(), updated_at = now()
+      WHERE id = (
+        SELECT id FROM jobs
+        WHERE user_id = $2 AND status = 'QUEUED' AND kind::text = ANY($3::text[])
+        ORDER BY priority DESC, created_at ASC
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id, task_id, user_id, product_id, status::text AS status, branch, pushed_at, pr_url,
+                verify_result::text AS verify_result, summary, error`;
+
+export interface ClaimsOutcome {
+  claims: BenchRow[];
+  memory: BenchRow[];
+  /** correctness failures (double claims, errors): the bench exits non-zero */
+  failures: string[];
+  notes: string[];
+}
+
+interface RunVerdict {
+  claimed: number;
+  elapsedMs: number;
+  failures: string[];
+  /** this process's CPU over the run (bare SQL only) */
+  cpuMs?: number;
+}
+
+export async function benchClaims(env: BenchEnvironment, load: LoadClient, world: BenchWorld): Promise<ClaimsOutcome> {
+  const { prisma } = env.app.db;
+  const failures: string[] = [];
+  const notes: string[] = [];
+  const [warmUser, sqlBeforeUser, httpUser, sqlAfterUser] = await Promise.all([
+    seedUser(prisma, 'bench-claims-warmup', claimAgents),
+    seedUser(prisma, 'bench-claims-sql-before', claimAgents),
+    seedUser(prisma, 'bench-claims-http', claimAgents),
+    seedUser(prisma, 'bench-claims-sql-after', claimAgents),
+  ]);
+
+  notes.push(`memory before the claim warm-up: ${memoryBreakdown()}`);
+  // Warm-up: JIT, Prisma's query plans, the pools' connections.
+  await insertQueuedTaskJobs(env.pool, world, warmUser.id, 'warm-claim', warmupJobs);
+  const warm = await claimOverHttp(env, load, warmUser);
+  notes.push(`memory after ${warmupJobs} warm-up claims: ${memoryBreakdown()}`);
+  failures.push(...warm.verdict.failures.map((f) => `warm-up: ${f}`));
+
+  // Baseline: the bare statement, 16 clients, same table, same row count; run
+  // before and after the HTTP run (it is short), so drift in the machine's load
+  // shows and is averaged.
+  const bareSqlRun = async (user: BenchUser, tag: string) => {
+    await insertQueuedTaskJobs(env.pool, world, user.id, `sql-claim-${tag}`, claimJobs);
+    await settleJobsTable(env.pool);
+    const verdict = await claimWithBareSql(env, user);
+    failures.push(...verdict.failures.map((f) => `bare SQL (${tag}): ${f}`));
+    return verdict;
+  };
+  const sqlBefore = await bareSqlRun(sqlBeforeUser, 'before');
+
+  // The app, over HTTP, with RSS sampled.
+  await insertQueuedTaskJobs(env.pool, world, httpUser.id, 'http-claim', claimJobs);
+  await settleJobsTable(env.pool);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const idleRss = rssMb();
+  await env.sqlStats?.reset();
+  const sampler = sampleRss();
+  const http = await claimOverHttp(env, load, httpUser);
+  const rss = sampler.stop();
+  notes.push(`memory right after the claim load: ${memoryBreakdown()}`);
+  if (env.sqlStats) notes.push(await env.sqlStats.report('HTTP claim', http.verdict.claimed + claimAgents));
+  failures.push(...http.verdict.failures.map((f) => `HTTP: ${f}`));
+  const sqlAfter = await bareSqlRun(sqlAfterUser, 'after');
+
+  const httpRate = perSecond(http.verdict.claimed, http.verdict.elapsedMs);
+  const sqlRate = perSecond(sqlBefore.claimed + sqlAfter.claimed, sqlBefore.elapsedMs + sqlAfter.elapsedMs);
+  notes.push(
+    `HTTP claims: ${http.verdict.claimed} in ${(http.verdict.elapsedMs / 1000).toFixed(2)} s, ` +
+      `latency p50 ${percentile(http.latenciesMs, 50).toFixed(1)} ms / p99 ${percentile(http.latenciesMs, 99).toFixed(1)} ms, ` +
+      `app process CPU ${((http.serverCpuMs * 1000) / http.verdict.claimed).toFixed(0)} µs per claim, ` +
+      `load generator CPU ${(http.clientCpuShare * 100).toFixed(0)} % of a core`,
+    `bare SQL claims: ${sqlBefore.claimed} in ${(sqlBefore.elapsedMs / 1000).toFixed(2)} s before the HTTP run, ` +
+      `${sqlAfter.claimed} in ${(sqlAfter.elapsedMs / 1000).toFixed(2)} s after it; ` +
+      `client process CPU ${((((sqlBefore.cpuMs ?? 0) + (sqlAfter.cpuMs ?? 0)) * 1000) / (sqlBefore.claimed + sqlAfter.claimed)).toFixed(0)} µs per claim`,
+  );
+  const noDoubleClaims = failures.length === 0;
+  return {
+    claims: [
+      shareOfBaselineRow(`${claimJobs.toLocaleString('en-US')} jobs, ${claimAgents} agents, HTTP vs bare SQL`, httpRate, sqlRate, 'claims/s', 0.3),
+      { name: 'claim latency p50 (HTTP, 16 in flight)', value: percentile(http.latenciesMs, 50), unit: 'ms' },
+      { name: 'claim latency p99 (HTTP, 16 in flight)', value: percentile(http.latenciesMs, 99), unit: 'ms' },
+      {
+        name: 'double or lost claims (answers, DB rows and claim events checked)',
+        value: noDoubleClaims ? 0 : failures.length,
+        unit: 'problems',
+        target: '0',
+        pass: noDoubleClaims,
+      },
+    ],
+    memory: [
+      { name: `RSS idle before the claim load (after ${warmupJobs} warm-up claims)`, value: idleRss, unit: 'MB', target: '< 200 MB', pass: idleRss < 200 },
+      { name: 'RSS peak under the claim load', value: rss.peakMb, unit: 'MB', target: '< 200 MB', pass: rss.peakMb < 200 },
+    ],
+    failures,
+    notes,
+  };
+}
+
+async function claimOverHttp(env: BenchEnvironment, load: LoadClient, user: BenchUser) {
+  const result = await load.run({
+    type: 'claim-until-empty',
+    baseUrl: env.app.url,
+    tokens: user.agents.map((agent) => agent.token),
+    body: JSON.stringify({ wait_seconds: 0 }),
+  });
+  const failures = result.problems.slice();
+  const ids = result.claimedIds;
+  const unique = new Set(ids);
+  if (unique.size !== ids.length) failures.push(`${ids.length - unique.size} job ids were answered to more than one claim`);
+  failures.push(...(await verifyClaimedInDatabase(env, user, unique.size)));
+  return {
+    verdict: { claimed: ids.length, elapsedMs: result.elapsedMs, failures } satisfies RunVerdict,
+    latenciesMs: result.latenciesMs,
+    clientCpuShare: result.clientCpuShare,
+    serverCpuMs: result.serverCpuMs,
+  };
+}
+
+async function claimWithBareSql(env: BenchEnvironment, user: BenchUser): Promise<RunVerdict> {
+  const clients = user.agents.map(() => new pg.Client({ connectionString: env.databaseUrl }));
+  await Promise.all(clients.map((client) => client.connect()));
+  try {
+    const ids: string[] = [];
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const tokenId = user.agents[i]!.tokenId;
+        for (;;) {
+          const { rows } = await client.query<{ id: string }>(bareClaimStatement, [tokenId, user.id, allKinds]);
+          if (rows.length === 0) return;
+          ids.push(rows[0]!.id);
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const unique = new Set(ids);
+    const failures = unique.size === ids.length ? [] : [`${ids.length - unique.size} job ids claimed twice`];
+    // the bare statement publishes no change events: check the rows only
+    const { rows } = await env.pool.query<{ claimed: string; queued: string }>(
+      `SELECT count(*) FILTER (WHERE status = 'CLAIMED') AS claimed, count(*) FILTER (WHERE status = 'QUEUED') AS queued
+         FROM jobs WHERE user_id = $1`,
+      [user.id],
+    );
+    if (Number(rows[0]!.claimed) !== unique.size || Number(rows[0]!.queued) !== 0) {
+      failures.push(`database has ${rows[0]!.claimed} CLAIMED / ${rows[0]!.queued} QUEUED, ${unique.size} claims answered`);
+    }
+    return { claimed: ids.length, elapsedMs, failures, cpuMs: (cpu.user + cpu.system) / 1000 };
+  } finally {
+    await Promise.all(clients.map((client) => client.end().catch(() => {})));
+  }
+}
+
+/** Every job claimed exactly once: the DB's CLAIMED count, the claimers, and one `claimed` change event per job. */
+async function verifyClaimedInDatabase(env: BenchEnvironment, user: BenchUser, answered: number): Promise<string[]> {
+  const failures: string[] = [];
+  const tokenIds = user.agents.map((agent) => agent.tokenId);
+  const { rows } = await env.pool.query<{ claimed: string; queued: string; foreign_claimer: string }>(
+    `SELECT count(*) FILTER (WHERE status = 'CLAIMED') AS claimed,
+            count(*) FILTER (WHERE status = 'QUEUED') AS queued,
+            count(*) FILTER (WHERE status = 'CLAIMED' AND NOT (claimed_by_token_id = ANY($2::text[]))) AS foreign_claimer
+       FROM jobs WHERE user_id = $1`,
+    [user.id, tokenIds],
+  );
+  const counts = rows[0]!;
+  if (Number(counts.claimed) !== answered) failures.push(`database has ${counts.claimed} CLAIMED jobs, ${answered} claims answered`);
+  if (Number(counts.queued) !== 0) failures.push(`${counts.queued} jobs still QUEUED after every agent got 204`);
+  if (Number(counts.foreign_claimer) !== 0) failures.push(`${counts.foreign_claimer} jobs claimed by a token of another user`);
+  const events = await env.pool.query<{ events: string; jobs: string }>(
+    `SELECT count(*) AS events, count(DISTINCT payload->>'job_id') AS jobs
+       FROM change_events WHERE user_id = $1 AND payload->>'status' = 'claimed'`,
+    [user.id],
+  );
+  const { events: eventCount, jobs: eventJobs } = events.rows[0]!;
+  if (eventCount !== eventJobs) failures.push(`${Number(eventCount) - Number(eventJobs)} jobs have more than one claim event`);
+  if (Number(eventJobs) !== answered) failures.push(`${eventJobs} claim events for ${answered} claims answered`);
+  return failures;
+}
