@@ -6,15 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { projectRoot } from '../src/db/migrations.ts';
-import { adminProductRoutes } from '../src/handlers/admin-products.ts';
-import { adminTokenRoutes } from '../src/handlers/admin-tokens.ts';
-import { adminWorkRoutes } from '../src/handlers/admin-work.ts';
-import { agentJobRoutes, type AgentJobDeps } from '../src/handlers/agent-jobs.ts';
-import { eventRoutes } from '../src/handlers/events.ts';
-import { healthRoutes } from '../src/handlers/health.ts';
+import type { AgentJobDeps } from '../src/handlers/agent-jobs.ts';
 import type { Route } from '../src/http/router.ts';
 import { buildOpenApiDocument } from '../src/openapi/document.ts';
-import { openApiRoutes } from '../src/openapi/route.ts';
+import { buildRoutes } from '../src/routes.ts';
 import type { AppServices } from '../src/services/app-services.ts';
 import type { EventHub } from '../src/services/events/event-hub.ts';
 
@@ -23,17 +18,7 @@ import type { EventHub } from '../src/services/events/event-hub.ts';
  * their dependencies, and a document never runs a handler, so none are needed.
  */
 function appRoutes(): Route[] {
-  const services = {} as AppServices;
-  const routes: Route[] = [
-    ...healthRoutes(services),
-    ...adminTokenRoutes(services),
-    ...adminProductRoutes(services),
-    ...adminWorkRoutes(services),
-    ...agentJobRoutes(services, {} as AgentJobDeps),
-    ...eventRoutes(services, {} as EventHub),
-  ];
-  routes.push(...openApiRoutes(() => routes));
-  return routes;
+  return buildRoutes({} as AppServices, { agent: {} as AgentJobDeps, eventHub: {} as EventHub });
 }
 
 const openApiFile = path.join(projectRoot(), 'docs', 'openapi.json');

@@ -3,20 +3,13 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
-import { agentJobRoutes } from './handlers/agent-jobs.ts';
-import { eventRoutes } from './handlers/events.ts';
 import type { EventHub } from './services/events/event-hub.ts';
-import { adminProductRoutes } from './handlers/admin-products.ts';
-import { adminTokenRoutes } from './handlers/admin-tokens.ts';
-import { adminWorkRoutes } from './handlers/admin-work.ts';
-import { healthRoutes } from './handlers/health.ts';
-import { adminReconcileRoutes } from './handlers/admin-reconcile.ts';
 import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
-import { openApiRoutes } from './openapi/route.ts';
 import { queueCheckRefresh } from './services/checks/queue-check-refresh.ts';
-import { createRouter, type Route } from './http/router.ts';
+import { createRouter } from './http/router.ts';
+import { buildRoutes } from './routes.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { AppServices } from './services/app-services.ts';
@@ -53,16 +46,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       readiness: deps.readiness,
     };
     const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
-    const routes: Route[] = [
-      ...healthRoutes(services),
-      ...adminTokenRoutes(services),
-      ...adminProductRoutes(services),
-      ...adminWorkRoutes(services),
-      ...adminReconcileRoutes(services),
-      ...agentJobRoutes(services, agentDeps),
-      ...eventRoutes(services, deps.eventHub),
-    ];
-    routes.push(...openApiRoutes(() => routes));
+    const routes = buildRoutes(services, { agent: agentDeps, eventHub: deps.eventHub });
 
     registerWebhooks(probot, services, {
       // a story PR changed (new head, merged, closed): its check run follows
