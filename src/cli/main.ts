@@ -142,6 +142,14 @@ pbi
     print(result, result.reopened_cascade_id ? `reopened (closed cascade ${result.reopened_cascade_id})` : 'nothing to reopen');
   });
 
+program
+  .command('reconcile')
+  .description("re-read a product's open pull requests from GitHub and heal missed webhooks")
+  .requiredOption('--product <id>', 'product id')
+  .action(async (opts: { product: string }) => {
+    print(await client().request('POST', `/api/v1/admin/products/${encodeURIComponent(opts.product)}/reconcile`));
+  });
+
 export async function runCli(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);

@@ -116,6 +116,26 @@ describe('scrum4me product add', () => {
   });
 });
 
+describe('scrum4me reconcile', () => {
+  it("re-reads the product's open pull requests and prints the summary", async () => {
+    const product = await seedProduct(app.db.prisma, { repo: 'octocat/cli-reconcile' });
+    const github = nock('https://api.github.com')
+      .post('/app/installations/4242/access_tokens')
+      .optionally()
+      .reply(201, fixture('apps.create-installation-access-token'))
+      .get('/repos/octocat/cli-reconcile/pulls')
+      .query(true)
+      .reply(200, []);
+    const run = await scrum4me(['reconcile', '--product', product.id]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(github.isDone()).toBe(true);
+    expect(JSON.parse(run.stdout)).toEqual(expect.any(Object));
+    const missing = await scrum4me(['reconcile', '--product', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('NOT_FOUND');
+  });
+});
+
 describe('scrum4me backlog, jobs and pbi show', () => {
   it('imports a backlog file all-or-nothing, queues jobs, and shows the PBI for people and as JSON', async () => {
     const product = await seedProduct(app.db.prisma);
