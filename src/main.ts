@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from 'probot';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { startApp } from './server.ts';
+import { prepareDatabase, startApp } from './server.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,7 +24,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
 
   if (!config.github.appId) {
-    log.info('no APP_ID: starting the GitHub App setup flow from app.yml; open the printed URL to register the app');
+    // the database is made ready now, so the first real start is quick
+    const database = await prepareDatabase(config, log);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void database.stop().finally(() => process.exit(0)));
+    }
+    log.info('no APP_ID: starting the GitHub App setup flow from app.yml; open the printed URL to register the app, then start again');
     process.env.NO_SMEE_SETUP ??= 'true';
     await run(() => {}, { log });
     return;

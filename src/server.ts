@@ -43,6 +43,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The database the app runs on: DATABASE_URL, or the embedded PostgreSQL in
+ * the data folder; pending migrations applied. One log line says which.
+ */
+export async function prepareDatabase(config: Config, log: Logger): Promise<{ url: string; stop(): Promise<void> }> {
+  if (config.databaseUrl) {
+    log.info({ database: redactUrl(config.databaseUrl) }, 'database: using DATABASE_URL');
+    await migrate(config.databaseUrl, log);
+    return { url: config.databaseUrl, stop: async () => {} };
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  log.info({ dataDir: config.dataDir }, 'database: embedded PostgreSQL (no DATABASE_URL set)');
+  try {
+    await migrate(embedded.url, log);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+  return { url: embedded.url, stop: () => embedded.stop() };
+}
+
+async function migrate(url: string, log: Logger): Promise<void> {
+  const { applied } = await applyMigrations(url, { log });
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+}
+
 export async function startApp({ config, log, Octokit }: StartOptions): Promise<AppInstance> {
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -50,17 +76,9 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     cleanups.length = 0;
   };
   try {
-    let databaseUrl = config.databaseUrl;
-    if (databaseUrl) {
-      log.info({ database: redactUrl(databaseUrl) }, 'database: using DATABASE_URL');
-    } else {
-      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
-      cleanups.push(() => embedded.stop());
-      databaseUrl = embedded.url;
-      log.info({ dataDir: config.dataDir }, 'database: embedded PostgreSQL (no DATABASE_URL set)');
-    }
-    const { applied } = await applyMigrations(databaseUrl, { log });
-    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    const database = await prepareDatabase(config, log);
+    cleanups.push(() => database.stop());
+    const databaseUrl = database.url;
 
     const db = connectDatabase(databaseUrl);
     cleanups.push(() => db.close());
