@@ -126,6 +126,13 @@ describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_00
     const cancelledE = await app.call('GET', `/api/v1/jobs/${jobE.id}`, { token: world.agentToken });
     expect(cancelledE.body).toMatchObject({ status: 'cancelled', cascade_id: failed.body.cascade.id });
 
+    // the open PR's check run is concluded: cancelled by the cascade
+    const headA = fake.pull(repo, prA).head!.sha!;
+    await until('the check run of the closed PR to be concluded', async () =>
+      fake.checkRuns(repo).find((c) => c.headSha === headA && c.conclusion === 'cancelled'),
+    );
+    expect(fake.checkRuns(repo).filter((c) => c.headSha === headA)).toHaveLength(1);
+
     // API economy: the calls the undo made, by route
     const byRoute = fake.calls
       .map((c) => c.route ?? `${c.method} ${c.path}`)
