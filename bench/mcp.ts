@@ -1,7 +1,7 @@
 // MCP vs HTTP: the latency of update_job_status as an MCP tool call (POST /mcp,
 // JSON-RPC tools/call) next to the same status call over the agent API (POST
-// /api/v1/jobs/{id}/status), one request at a time, alternating the two so
-// both see the same database and machine state. Target: MCP within 2 ms of
+// /api/v1/jobs/{id}/status), one request at a time, taking turns so that
+// all see the same database and machine state. Target: MCP within 2 ms of
 // HTTP at p50. Both go through the same server: the app's own when it serves
 // /mcp, else a plain node:http server carrying the app's router and the MCP
 // handler on the app's services. A third row measures what an agent using the
@@ -68,36 +68,28 @@ export async function benchMcp(): Promise<McpBenchResult> {
         }
       };
 
-      // warm both paths (JIT, pools, prepared plans), then measure alternately
-      const warmHttp = await jobs('mcp-warm-http', warmup);
-      const warmMcp = await jobs('mcp-warm-mcp', warmup);
-      for (let i = 0; i < warmup; i++) {
-        await httpCall(warmHttp[i]!, 'running');
-        await mcpCall(warmMcp[i]!, 'running');
-      }
-      const httpJobs = await jobs('mcp-http', samples);
-      const mcpJobs = await jobs('mcp-mcp', samples);
-      const sdkJobs = await jobs('mcp-sdk', samples);
-      await settleJobsTable(env.pool);
-      const latency = { http: [] as number[], mcp: [] as number[], sdk: [] as number[] };
-      for (const status of ['running', 'done'] as const) {
-        for (let i = 0; i < samples; i++) {
-          latency.http.push(await timed(() => httpCall(httpJobs[i]!, status)));
-          latency.mcp.push(await timed(() => mcpCall(mcpJobs[i]!, status)));
-        }
-      }
-
       const sdk = new Client({ name: 'bench-agent', version: '1.0.0' });
       await sdk.connect(new StreamableHTTPClientTransport(new URL(endpoint.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${agent.token}` } } }));
+      const sdkCall = async (jobId: string, status: string) => {
+        const result = await sdk.callTool({ name: 'update_job_status', arguments: { job_id: jobId, status } });
+        if (result.isError) failures.push(`SDK ${status} ${jobId}: ${JSON.stringify(result.content).slice(0, 200)}`);
+      };
+      const latency = { http: [] as number[], mcp: [] as number[], sdk: [] as number[] };
       try {
+        // warm every path (JIT, pools, prepared plans), then measure the three in turn
+        const warm = { http: await jobs('mcp-warm-http', warmup), mcp: await jobs('mcp-warm-mcp', warmup), sdk: await jobs('mcp-warm-sdk', warmup) };
+        for (let i = 0; i < warmup; i++) {
+          await httpCall(warm.http[i]!, 'running');
+          await mcpCall(warm.mcp[i]!, 'running');
+          await sdkCall(warm.sdk[i]!, 'running');
+        }
+        const measured = { http: await jobs('mcp-http', samples), mcp: await jobs('mcp-mcp', samples), sdk: await jobs('mcp-sdk', samples) };
+        await settleJobsTable(env.pool);
         for (const status of ['running', 'done'] as const) {
           for (let i = 0; i < samples; i++) {
-            latency.sdk.push(
-              await timed(async () => {
-                const result = await sdk.callTool({ name: 'update_job_status', arguments: { job_id: sdkJobs[i], status } });
-                if (result.isError) failures.push(`SDK ${status} ${sdkJobs[i]}: ${JSON.stringify(result.content).slice(0, 200)}`);
-              }),
-            );
+            latency.http.push(await timed(() => httpCall(measured.http[i]!, status)));
+            latency.mcp.push(await timed(() => mcpCall(measured.mcp[i]!, status)));
+            latency.sdk.push(await timed(() => sdkCall(measured.sdk[i]!, status)));
           }
         }
       } finally {
@@ -121,7 +113,7 @@ export async function benchMcp(): Promise<McpBenchResult> {
         { name: 'update_job_status over MCP, SDK client: latency p99', value: percentile(latency.sdk, 99), baseline: percentile(latency.http, 99), unit: 'ms' },
       ];
       const notes = [
-        `mcp: ${samples} running + ${samples} done calls per interface, one at a time on one keep-alive connection, HTTP and MCP alternating; ` +
+        `mcp: ${samples} running + ${samples} done calls per interface, one at a time, HTTP, raw MCP and SDK client in turn; ` +
           `served by ${endpoint.where}; client in the bench process`,
         `mcp: MCP p50 is HTTP p50 + ${(p50.mcp - p50.http).toFixed(2)} ms; the SDK client adds ${(p50.sdk - p50.mcp).toFixed(2)} ms of its own work at p50`,
       ];
