@@ -5,7 +5,8 @@
 // run: behind a plain node:http server (same HTTP load), and in process.
 // The load generator is this file run as a child process (own event loop),
 // sending pre-signed deliveries over keep-alive connections.
-// Self-contained: a throwaway embedded PostgreSQL and one app from startApp.
+// Self-contained: a throwaway embedded PostgreSQL and one app from startApp,
+// with no GitHub reachable (nothing leaves the machine).
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -68,6 +69,8 @@ export async function benchWebhooks(): Promise<{ rows: WebhookBenchRow[] }> {
   await fs.rm(dataDir, { recursive: true, force: true });
   const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(dataDir, { recursive: true, force: true })];
   try {
+    const github = await startUnknowingGitHub();
+    cleanups.push(() => new Promise((resolve) => github.server.close(resolve)));
     const database = await startEmbeddedPostgres({ dataDir, log: quietDb, throwaway: true, database: 'bench' });
     cleanups.push(() => database.stop());
     await applyMigrations(database.url, { log: quietDb });
@@ -80,7 +83,12 @@ export async function benchWebhooks(): Promise<{ rows: WebhookBenchRow[] }> {
         HOST: '127.0.0.1',
         DATABASE_URL: database.url,
         SCRUM4ME_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-        LOG_LEVEL: 'warn',
+        // 'error': every check refresh the stub GitHub refuses would log a warning
+        LOG_LEVEL: 'error',
+        // story PR changes queue check-run refreshes in the background: their GitHub
+        // calls go to a local stub that answers 404 at once (dropped, not retried)
+        GHE_HOST: `127.0.0.1:${github.port}`,
+        GHE_PROTOCOL: 'http',
       },
       projectRoot(),
     );
@@ -170,6 +178,16 @@ export async function benchWebhooks(): Promise<{ rows: WebhookBenchRow[] }> {
   } finally {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: unknown) => console.error('webhook bench cleanup:', err));
   }
+}
+
+/** A GitHub that knows nothing: 404 to every call, so background work ends at once. */
+async function startUnknowingGitHub(): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
 }
 
 function expectAllOk(what: string, result: LoadResult): void {
