@@ -315,7 +315,7 @@ describe('MCP at /mcp: transport and authentication', () => {
     await expect(connectAgent(mcp.url, null)).rejects.toThrow();
   });
 
-  it('answers initialize statelessly as JSON (no session id), 405 to GET, 413 to an oversized body, a parse error to bad JSON', async () => {
+  it('answers initialize statelessly as JSON (no session id), 405 to GET, 413 to an oversized body, a parse error to bad JSON or none', async () => {
     const user = await seedUser(app.db.prisma);
     const auth = { authorization: `Bearer ${user.token}` };
     const init = await post(auth);
@@ -333,8 +333,10 @@ describe('MCP at /mcp: transport and authentication', () => {
     expect(huge.status).toBe(413);
     await huge.arrayBuffer();
 
-    const bad = await post(auth, '{"jsonrpc": ');
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: -32700 } });
+    for (const body of ['{"jsonrpc": ', '']) {
+      const bad = await post(auth, body);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: { code: -32700 } });
+    }
   });
 });

@@ -63,6 +63,7 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
     } catch (error) {
       req.resume();
       const { status, body } = errorResponse(error);
+      if (status >= 500) services.log.error({ err: error }, 'MCP authentication failed');
       // RFC 6750: tell the client which scheme to use; invalid_token only when one was sent
       const challenge = req.headers.authorization ? 'Bearer realm="scrum4me", error="invalid_token"' : 'Bearer realm="scrum4me"';
       sendJson(res, status, body, status === 401 ? { 'www-authenticate': challenge } : {});
@@ -77,6 +78,7 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
     let message: unknown;
     try {
       message = await readJsonBody(req, services.config.maxBodyBytes);
+      if (message === undefined) throw validationFailed('the request body is empty: send a JSON-RPC message');
     } catch (error) {
       const tooLarge = error instanceof DomainError && error.code === 'PAYLOAD_TOO_LARGE';
       if (tooLarge) res.setHeader('connection', 'close');
