@@ -1,7 +1,7 @@
 // `npm run openapi`: writes docs/openapi.json, the document GET /api/v1/openapi.json
 // serves, from the app's route table. `npm run openapi -- --check` only
 // compares and exits 1 when the committed file is out of date.
-// test/openapi fails when this file's route list and the app's differ.
+// test/openapi fails when the committed file and the running app's routes differ.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
@@ -14,8 +14,8 @@ import type { AppServices } from '../src/services/app-services.ts';
 import type { EventHub } from '../src/services/events/event-hub.ts';
 
 /**
- * The route table as src/index.ts builds it. Building routes only captures
- * their dependencies, and a document never runs a handler, so none are needed.
+ * The app's route table (src/routes.ts). Building routes only captures their
+ * dependencies, and a document never runs a handler, so none are needed.
  */
 function appRoutes(): Route[] {
   return buildRoutes({} as AppServices, { agent: {} as AgentJobDeps, eventHub: {} as EventHub });

@@ -10,7 +10,6 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot, startTestApp, type TestApp } from '../support/app.ts';
 import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
-import { mcpEndpoint, type McpEndpoint } from './support.ts';
 
 const guide = readFileSync(path.join(projectRoot, 'docs', 'agents.md'), 'utf8');
 const hasTools = ['curl', 'jq', 'git'].every((tool) => {
@@ -29,16 +28,13 @@ function shellBlock(heading: string): string {
 }
 
 let app: TestApp;
-let mcp: McpEndpoint;
 let workDir: string;
 beforeAll(async () => {
   app = await startTestApp();
-  mcp = await mcpEndpoint(app);
   workDir = mkdtempSync(path.join(os.tmpdir(), 'agents-guide-'));
 });
 afterAll(async () => {
   nock.cleanAll();
-  await mcp?.close();
   await app?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -109,7 +105,7 @@ describe.skipIf(!hasTools)('docs/agents.md', () => {
     await seedTaskJobs(app.db.prisma, user.name, [backlog.pbis[0]!.stories[0]!.tasks[0]!.id]);
     const claimed = await app.call('POST', '/api/v1/jobs/claim', { token: user.token, body: { wait_seconds: 0 } });
     const id = claimed.body.job.id as string;
-    const out = await runShell(shellBlock('The same call over MCP, by hand'), { S4M: mcp.url.replace(/\/mcp$/, ''), TOKEN: user.token, id });
+    const out = await runShell(shellBlock('The same call over MCP, by hand'), { S4M: app.url, TOKEN: user.token, id });
     const answer = JSON.parse(out);
     expect(answer.result.isError).toBeFalsy();
     expect(answer.result.structuredContent).toMatchObject({ job_id: id, status: 'running', next_action: 'idle' });

@@ -8,18 +8,17 @@ import { createIdea } from '../../src/services/ideas/ideas.ts';
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
-import { answer, call, connectAgent, mcpEndpoint, textOf, type McpEndpoint } from './support.ts';
+import { answer, call, connectAgent, textOf } from './support.ts';
 
 let app: TestApp;
-let mcp: McpEndpoint;
+let mcpUrl: string;
 const clients: Client[] = [];
 beforeAll(async () => {
   app = await startTestApp();
-  mcp = await mcpEndpoint(app);
+  mcpUrl = `${app.url}/mcp`;
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  await mcp?.close();
   await app?.close();
 });
 afterEach(() => {
@@ -27,7 +26,7 @@ afterEach(() => {
 });
 
 async function agent(token: string): Promise<Client> {
-  const client = await connectAgent(mcp.url, token);
+  const client = await connectAgent(mcpUrl, token);
   clients.push(client);
   return client;
 }
@@ -248,7 +247,7 @@ describe('MCP at /mcp: tools', () => {
     const { story, user, client } = await taskWorld();
     await claimOverMcp(client);
     const gone = new AbortController();
-    const waiting = fetch(mcp.url, {
+    const waiting = fetch(mcpUrl, {
       method: 'POST',
       signal: gone.signal,
       headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -298,7 +297,7 @@ describe('MCP at /mcp: transport and authentication', () => {
     params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } },
   };
   const post = (headers: Record<string, string>, body: string = JSON.stringify(initialize)) =>
-    fetch(mcp.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
+    fetch(mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
 
   it('refuses a missing, unknown or revoked token with 401 and WWW-Authenticate: Bearer', async () => {
     const user = await seedUser(app.db.prisma);
@@ -311,8 +310,8 @@ describe('MCP at /mcp: transport and authentication', () => {
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="scrum4me"/);
       expect(await response.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     }
-    await expect(connectAgent(mcp.url, 's4m_not-a-token')).rejects.toThrow();
-    await expect(connectAgent(mcp.url, null)).rejects.toThrow();
+    await expect(connectAgent(mcpUrl, 's4m_not-a-token')).rejects.toThrow();
+    await expect(connectAgent(mcpUrl, null)).rejects.toThrow();
   });
 
   it('answers initialize statelessly as JSON (no session id), 405 to GET, 413 to an oversized body, a parse error to bad JSON or none', async () => {
@@ -324,7 +323,7 @@ describe('MCP at /mcp: transport and authentication', () => {
     expect(init.headers.get('mcp-session-id')).toBeNull();
     expect(await init.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'scrum4me-app' }, capabilities: { tools: {} } } });
 
-    const get = await fetch(mcp.url, { headers: { ...auth, accept: 'text/event-stream' } });
+    const get = await fetch(mcpUrl, { headers: { ...auth, accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     await get.arrayBuffer();

@@ -54,11 +54,6 @@ async function documented(key: string, url: string, options: Parameters<TestApp[
 }
 
 const github = () => nock('https://api.github.com');
-/** whether docs/openapi.json (the app's route table) has the operation */
-const servedByApp = (key: string) => {
-  const [method, template] = key.split(' ') as [string, string];
-  return Boolean(documentFile.paths[template.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method.toLowerCase()]);
-};
 
 describe('the documented answers are the answers', () => {
   it('holds for every route, success and failure', async () => {
@@ -169,16 +164,14 @@ describe('the documented answers are the answers', () => {
     expect(reopened.body.reopened_cascade_id).toBeTruthy();
     await documented('POST /api/v1/admin/pbis/:id/reopen', `/api/v1/admin/pbis/${pbi.id}/reopen`, { raw: '{"x":' });
 
-    if (servedByApp('POST /api/v1/admin/products/:id/reconcile')) {
-      github().get('/repos/octocat/Hello-World/pulls').query(true).reply(200, []);
-      github().get('/repos/octocat/Hello-World/pulls/5').optionally().reply(404, { message: 'Not Found' });
-      await documented('POST /api/v1/admin/products/:id/reconcile', `/api/v1/admin/products/${product.id}/reconcile`);
-      await documented('POST /api/v1/admin/products/:id/reconcile', '/api/v1/admin/products/nope/reconcile');
-    }
+    github().get('/repos/octocat/Hello-World/pulls').query(true).reply(200, []);
+    github().get('/repos/octocat/Hello-World/pulls/5').optionally().reply(404, { message: 'Not Found' });
+    await documented('POST /api/v1/admin/products/:id/reconcile', `/api/v1/admin/products/${product.id}/reconcile`);
+    await documented('POST /api/v1/admin/products/:id/reconcile', '/api/v1/admin/products/nope/reconcile');
 
-    // every documented JSON answer of a served route was seen; the rest cannot be provoked from here
+    // every documented JSON answer was seen; the rest cannot be provoked from here
     const notProvoked = new Set(['GET /readyz 503']);
-    const expected = Object.entries(operations).filter(([key]) => servedByApp(key)).flatMap(([key, op]) =>
+    const expected = Object.entries(operations).flatMap(([key, op]) =>
       Object.entries(op.responses)
         .filter(([, success]) => success.schema && !success.contentType)
         .map(([status]) => `${key} ${status}`),
