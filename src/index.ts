@@ -7,6 +7,7 @@ import type { EventHub } from './services/events/event-hub.ts';
 import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
+import { startMergeMethodRunner } from './services/pull-requests/merge-method-runner.ts';
 import { queueCheckRefresh } from './services/checks/queue-check-refresh.ts';
 import { createRouter } from './http/router.ts';
 import { buildRoutes } from './routes.ts';
@@ -32,6 +33,8 @@ export interface AppDependencies {
 
 export interface RunningApp {
   services: AppServices;
+  /** stops what the app function started (the merge-method runner) */
+  stop(): Promise<void>;
 }
 
 export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) => void): ApplicationFunction {
@@ -48,7 +51,9 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
     const routes = buildRoutes(services, { agent: agentDeps, eventHub: deps.eventHub });
 
+    const mergeMethods = startMergeMethodRunner(services);
     registerWebhooks(probot, services, {
+      mergeMethods,
       // a story PR changed (new head, merged, closed): its check run follows
       afterPullRequestChange: async (tx, change) => {
         if (change.record.story_id) await queueCheckRefresh(tx, change.record.story_id);
@@ -67,6 +72,6 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       }),
     );
     addHandler(mcpHandler(services, agentDeps));
-    started?.({ services });
+    started?.({ services, stop: () => mergeMethods.stop() });
   };
 }

@@ -13,6 +13,7 @@ import { createMetrics } from './metrics.ts';
 import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
 import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
 import { startEventHub } from './services/events/event-hub.ts';
+import { reconcileAllProducts } from './services/pull-requests/reconcile.ts';
 import { startStaleClaimSweeper } from './services/jobs/requeue-stale.ts';
 import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
 import { backgroundTasks } from './services/background/tasks.ts';
@@ -124,6 +125,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
       }),
     );
     const services = running!.services;
+    cleanups.push(() => running!.stop());
     const stopSweeper = startStaleClaimSweeper(db.prisma, config.claimTimeoutSeconds, log);
     cleanups.push(async () => stopSweeper());
     const worker = await startBackgroundWorker({ databaseUrl, pool: db.pool, log, taskList: backgroundTasks(services) });
@@ -132,6 +134,8 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     // Stopped in reverse: first wake long-polling claimers (they answer 204),
     // then stop taking requests, then finish background work, then the database.
     cleanups.push(() => server.stop());
+    // heal webhooks missed while no replica was running (in the background)
+    void reconcileAllProducts(services);
     cleanups.push(() => eventHub.stop());
     cleanups.push(() => claimWaiter.stop());
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

@@ -9,6 +9,7 @@ import { splitRepo } from '../github/branches.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { lower } from '../present.ts';
 import { readUntouchableBranches } from './cascade-github.ts';
+import { githubAccessProblem } from '../installations/github-access.ts';
 import { undoBranch, type StepOutcome, type StepProgress } from './undo-branch.ts';
 
 const maxErrorLength = 4000;
@@ -23,7 +24,7 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
   const { prisma } = services;
   const cascade = await prisma.cascade.findUnique({
     where: { id: cascadeId },
-    include: { steps: { orderBy: { created_at: 'asc' } }, failed_job: { include: { product: true } } },
+    include: { steps: { orderBy: { created_at: 'asc' } }, failed_job: { include: { product: { include: { installation: true } } } } },
   });
   if (!cascade || cascade.status === 'DONE') return;
   const product = cascade.failed_job.product;
@@ -54,9 +55,10 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
   };
 
   if (pending.length > 0) {
-    if (product.installation_id === null || product.repo_removed_at) {
+    const accessProblem = githubAccessProblem(product);
+    if (accessProblem || product.installation_id === null) {
       for (const step of pending) {
-        await finishStep(step.id, { action: step.action, state: 'FAILED', warning: `no app installation reaches ${product.repo}: undo ${step.branch} by hand` });
+        await finishStep(step.id, { action: step.action, state: 'FAILED', warning: `${accessProblem ?? 'no installation'}; undo ${step.branch} by hand` });
       }
     } else {
       let octokit;

@@ -7,7 +7,7 @@
 import type { CascadeStepAction, CascadeStepState, MergeMethod, PullRequest } from '../../generated/prisma/client.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Octokit } from '../github/access.ts';
-import { readMergeShape } from '../github/merge-shape.ts';
+import { readMergeShape } from '../pull-requests/merge-method.ts';
 import { createRevertCommit, octokitRevertPort } from '../revert/index.ts';
 import { closePullRequest, commentOnPullRequest, deleteBranch, hasCommentWithMarker, openRevertPullRequest, type Repo } from './cascade-github.ts';
 import { revertBranchName } from './plan-steps.ts';
@@ -142,7 +142,10 @@ async function revertMergedPullRequest(
     let method: MergeMethod | null = pr.merge_method;
     let parentSha = pr.merge_parent_sha;
     if (!method || (method === 'REBASE' && !parentSha)) {
-      const shape = await readMergeShape(ctx.octokit, ctx.repo, pr.number, pr.merge_commit_sha);
+      const shape = await readMergeShape(ctx.octokit, ctx.repo, { number: pr.number, mergeCommitSha: pr.merge_commit_sha });
+      if (shape.method === null) {
+        return { action: 'REVERT_PR', state: 'FAILED', warning: `cannot tell how PR #${pr.number} was merged (${shape.reason}): revert it by hand` };
+      }
       method = shape.method;
       parentSha = shape.parentSha;
       await ctx.prisma.pullRequest.update({ where: { id: pr.id }, data: { merge_method: method, merge_parent_sha: parentSha } });

@@ -3,6 +3,7 @@
 // /repos/{o}/{r}/check-runs/{id}). Runs serially per story in the background.
 import type { AppServices } from '../app-services.ts';
 import { splitRepo } from '../github/branches.ts';
+import { githubAccessProblem } from '../installations/github-access.ts';
 import { decideCheckState, renderCheckOutput, type TaskRow } from './check-state.ts';
 
 export const checkRunName = 'Scrum4Me';
@@ -12,13 +13,13 @@ export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | '
   const story = await prisma.story.findUnique({
     where: { id: storyId },
     include: {
-      product: true,
+      product: { include: { installation: true } },
       tasks: { orderBy: { position: 'asc' }, include: { jobs: { orderBy: { created_at: 'desc' }, take: 1 } } },
       pull_requests: { orderBy: { created_at: 'desc' }, take: 1 },
     },
   });
   const pr = story?.pull_requests[0];
-  if (!story || !pr || story.product.installation_id === null || story.product.repo_removed_at) return 'skipped';
+  if (!story || !pr || story.product.installation_id === null || githubAccessProblem(story.product)) return 'skipped';
   const cascaded = (await prisma.cascade.count({ where: { pbi_id: story.pbi_id, open_pbi_id: story.pbi_id } })) > 0;
   const rows: TaskRow[] = story.tasks.map((task) => {
     const job = task.jobs[0];

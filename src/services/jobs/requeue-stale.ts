@@ -47,6 +47,10 @@ export function startStaleClaimSweeper(prisma: PrismaClient, timeoutSeconds: num
       .catch((err: unknown) => log.warn({ err }, 'stale claim sweep failed'));
     // the event backlog is bounded: SSE clients resume within the last 24 hours
     pruneChangeEvents(prisma).catch((err: unknown) => log.warn({ err }, 'event backlog pruning failed'));
+    // GitHub redelivers for a few days at most: older delivery ids need not be kept
+    prisma.webhookDelivery
+      .deleteMany({ where: { received_at: { lt: new Date(Date.now() - 14 * 24 * 3600_000) } } })
+      .catch((err: unknown) => log.warn({ err }, 'webhook delivery pruning failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -20,6 +20,7 @@ import {
 } from './status-rules.ts';
 import { addTrace } from './trace.ts';
 import { lockPbiForCascade } from '../cascade/start-cascade.ts';
+import { githubAccessProblem, type ProductAccessFacts } from '../installations/github-access.ts';
 
 export interface StatusInput {
   status: 'running' | 'done' | 'failed';
@@ -63,7 +64,7 @@ export interface StatusAnswer {
 const jobForStatusInclude = {
   task: { select: { verify_only: true, verify_required: true } },
   story: { select: { branch: true } },
-  product: { select: { repo: true, base_branch: true, installation_id: true } },
+  product: { select: { repo: true, base_branch: true, installation_id: true, repo_removed_at: true, installation: { select: { account_login: true, suspended_at: true, deleted_at: true } } } },
 } satisfies Prisma.JobInclude;
 
 /** S1–S3, in the seed's order: the claiming token, then cancelled, then terminal. */
@@ -191,11 +192,12 @@ export async function updateJobStatus(
 
 async function checkStoryBranch(
   services: Pick<AppServices, 'github'>,
-  product: { repo: string; base_branch: string; installation_id: bigint | null },
+  product: ProductAccessFacts & { base_branch: string },
   branch: string,
 ): Promise<PushCheck> {
-  if (product.installation_id === null) {
-    return { kind: 'failed', reason: 'app-not-installed', detail: `no app installation reaches ${product.repo}` };
+  const accessProblem = githubAccessProblem(product);
+  if (accessProblem || product.installation_id === null) {
+    return { kind: 'failed', reason: 'app-not-installed', detail: accessProblem ?? `no app installation reaches ${product.repo}` };
   }
   try {
     const octokit = await services.github.installation(product.installation_id);

@@ -8,6 +8,7 @@ import type { AppServices } from '../app-services.ts';
 import { statusOf, type Octokit } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
 import { addTrace } from '../jobs/trace.ts';
+import { githubAccessProblem } from '../installations/github-access.ts';
 import { storyPrBody, storyPrTitle } from './story-pr-body.ts';
 
 type GitHubPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
@@ -18,13 +19,12 @@ export async function ensureStoryPullRequest(services: Pick<AppServices, 'prisma
   const { prisma } = services;
   const job = await prisma.job.findUniqueOrThrow({
     where: { id: jobId },
-    include: { story: true, product: true },
+    include: { story: true, product: { include: { installation: true } } },
   });
   if (!job.story || !job.pushed_at) return { kind: 'skipped', reason: 'no pushed work' };
   if (!job.product.auto_pr) return { kind: 'skipped', reason: 'auto_pr is off for the product' };
-  if (job.product.installation_id === null || job.product.repo_removed_at) {
-    return { kind: 'skipped', reason: `no app installation reaches ${job.product.repo}` };
-  }
+  const accessProblem = githubAccessProblem(job.product);
+  if (accessProblem || job.product.installation_id === null) return { kind: 'skipped', reason: accessProblem ?? 'no installation' };
   const story = job.story;
   // a fail-cascade is undoing this PBI: opening a PR now would undo its work
   if (await prisma.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: 'the PBI has an open fail-cascade' };
