@@ -1,11 +1,12 @@
 // `npm run bench`: every measurement next to its baseline, in one process run,
-// printed as one table. Options: --only claims,status,webhooks  --status-requests N
+// printed as one table. Options: --only claims,status,webhooks,mcp  --status-requests N
 // --sql-stats (statements per API call, from pg_stat_statements).
 // Profile with: node --cpu-prof --cpu-prof-dir=.test-data/profiles dist/bench/run.js --only claims
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchClaims } from './claims.ts';
 import { benchStatus } from './status.ts';
+import { benchMcp } from './mcp.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { startBenchEnvironment } from './support/environment.ts';
 import { startLoadClient } from './support/load-client.ts';
@@ -20,7 +21,7 @@ const { values } = parseArgs({
     'sql-stats': { type: 'boolean', default: false },
   },
 });
-const selected = new Set((values.only ?? 'claims,status,webhooks').split(',').map((name) => name.trim()));
+const selected = new Set((values.only ?? 'claims,status,webhooks,mcp').split(',').map((name) => name.trim()));
 const statusRequests = Number(values['status-requests']);
 
 async function main(): Promise<number> {
@@ -67,6 +68,13 @@ async function main(): Promise<number> {
   // the machine may be shared: say how busy it was, since that moves every number
   console.log(`1-minute load average: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end`);
   console.log('');
+  if (selected.has('mcp')) {
+    // MCP update_job_status next to HTTP, on the app's own server (its own database and app)
+    const mcp = await benchMcp();
+    sections.push({ title: 'mcp', rows: mcp.rows });
+    notes.push(...mcp.notes);
+    failures.push(...mcp.failures);
+  }
   console.log(renderTable(sections));
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
