@@ -63,11 +63,6 @@ async function main(): Promise<number> {
     sections.push({ title: 'webhooks', rows: (await benchWebhooks()).rows });
   }
 
-  console.log(`\nscrum4me-app benchmarks — ${new Date().toISOString()}`);
-  console.log(machine());
-  // the machine may be shared: say how busy it was, since that moves every number
-  console.log(`1-minute load average: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end`);
-  console.log('');
   if (selected.has('mcp')) {
     // MCP update_job_status next to HTTP, on the app's own server (its own database and app)
     const mcp = await benchMcp();
@@ -75,6 +70,12 @@ async function main(): Promise<number> {
     notes.push(...mcp.notes);
     failures.push(...mcp.failures);
   }
+
+  console.log(`\nscrum4me-app benchmarks — ${new Date().toISOString()}`);
+  console.log(machine());
+  // the machine may be shared: say how busy it was, since that moves every number
+  console.log(`1-minute load average: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end`);
+  console.log('');
   console.log(renderTable(sections));
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
