@@ -62,8 +62,9 @@ export async function claimJob(
     } finally {
       wake.disarm();
     }
-    if (waiter.stopped) return null;
-    if (Date.now() >= deadline || options.signal?.aborted) {
+    // a client that went away must not be handed a job it will never see
+    if (waiter.stopped || options.signal?.aborted) return null;
+    if (Date.now() >= deadline) {
       // one last attempt: the wake-up may have come at the deadline
       return claimNextJob(prisma, auth, options.kinds);
     }
