@@ -2,7 +2,7 @@
 // one LISTEN connection per process, whatever the number of clients. Events
 // come from any replica; announcements too large for NOTIFY carry only their
 // seq, and the event is read from change_events.
-import pg from 'pg';
+import { listenWithReconnect } from '../../db/listener.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Logger } from '../../logger.ts';
 import { changesChannel } from './publish.ts';
@@ -27,17 +27,13 @@ export interface EventHub {
 export async function startEventHub(databaseUrl: string, prisma: PrismaClient, log: Logger): Promise<EventHub> {
   const listeners = new Set<EventListener>();
   const closers = new Map<EventListener, () => void>();
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
 
   const deliver = (event: StreamedEvent) => {
     for (const listener of listeners) listener(event);
   };
-  const onNotification = async (message: pg.Notification) => {
-    if (message.channel !== changesChannel || !message.payload) return;
+  const onNotification = async (payload: string) => {
     try {
-      const parsed = JSON.parse(message.payload) as { seq: string; event?: { type: string; user_id?: string | null } };
+      const parsed = JSON.parse(payload) as { seq: string; event?: { type: string; user_id?: string | null } };
       if (parsed.event) {
         deliver({ seq: BigInt(parsed.seq), type: parsed.event.type, userId: parsed.event.user_id ?? null, payload: parsed.event });
         return;
@@ -48,28 +44,14 @@ export async function startEventHub(databaseUrl: string, prisma: PrismaClient, l
       log.warn({ err }, 'could not read a change notification');
     }
   };
-  const connect = async () => {
-    const next = new pg.Client({ connectionString: databaseUrl });
-    next.on('notification', (message) => void onNotification(message));
-    next.on('error', (err) => {
-      log.warn({ err }, 'event stream connection lost; reconnecting');
-      void next.end().catch(() => {});
-      if (client === next) client = undefined;
-      scheduleReconnect();
-    });
-    await next.connect();
-    await next.query(`LISTEN ${changesChannel}`);
-    client = next;
-  };
-  const scheduleReconnect = () => {
-    if (stopped || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      connect().catch(() => scheduleReconnect());
-    }, 1000);
-    retry.unref();
-  };
-  await connect();
+  const listener = await listenWithReconnect({
+    databaseUrl,
+    channel: changesChannel,
+    log,
+    onNotification: (payload) => {
+      if (payload) void onNotification(payload);
+    },
+  });
 
   return {
     subscribe(listener, onClose) {
@@ -89,12 +71,10 @@ export async function startEventHub(databaseUrl: string, prisma: PrismaClient, l
       return rows.map((row) => ({ seq: row.seq, type: row.type, userId: row.user_id, payload: row.payload }));
     },
     async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
       for (const close of closers.values()) close();
       listeners.clear();
       closers.clear();
-      await client?.end().catch(() => {});
+      await listener.stop();
     },
   };
 }

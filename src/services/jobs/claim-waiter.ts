@@ -1,7 +1,7 @@
 // Wakes long-polling claimers when jobs are queued for their user. One
 // LISTEN connection per process (not per request); NOTIFY comes from any
 // replica. If the connection drops, every waiter is woken to re-check.
-import pg from 'pg';
+import { listenWithReconnect } from '../../db/listener.ts';
 import type { Logger } from '../../logger.ts';
 import { jobsQueuedChannel } from './job-events.ts';
 
@@ -26,9 +26,7 @@ interface Armed {
 
 export async function startClaimWaiter(databaseUrl: string, log: Logger): Promise<ClaimWaiter> {
   const waiters = new Map<string, Set<Armed>>();
-  let client: pg.Client | undefined;
   let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
 
   const wakeUp = (userId?: string) => {
     const sets = userId === undefined ? [...waiters.values()] : [waiters.get(userId)].filter((s) => s !== undefined);
@@ -40,31 +38,14 @@ export async function startClaimWaiter(databaseUrl: string, log: Logger): Promis
     }
   };
 
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: databaseUrl });
-    next.on('notification', (message) => {
-      if (message.channel === jobsQueuedChannel) wakeUp(message.payload || undefined);
-    });
-    next.on('error', (err) => {
-      log.warn({ err }, 'claim listener connection lost; reconnecting');
-      void next.end().catch(() => {});
-      if (client === next) client = undefined;
-      wakeUp();
-      scheduleReconnect();
-    });
-    await next.connect();
-    await next.query(`LISTEN ${jobsQueuedChannel}`);
-    client = next;
-  };
-  const scheduleReconnect = () => {
-    if (stopped || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      connect().catch(() => scheduleReconnect());
-    }, 1000);
-    retry.unref();
-  };
-  await connect();
+  const listener = await listenWithReconnect({
+    databaseUrl,
+    channel: jobsQueuedChannel,
+    log,
+    onNotification: (userId) => wakeUp(userId),
+    // notifications may have been missed: everybody re-checks
+    onLost: () => wakeUp(),
+  });
 
   return {
     arm(userId) {
@@ -99,9 +80,8 @@ export async function startClaimWaiter(databaseUrl: string, log: Logger): Promis
     },
     async stop() {
       stopped = true;
-      if (retry) clearTimeout(retry);
       wakeUp();
-      await client?.end().catch(() => {});
+      await listener.stop();
     },
   };
 }
