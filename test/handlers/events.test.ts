@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, adminToken, type TestApp } from '../support/app.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
+import { publishChange } from '../../src/services/events/publish.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -103,6 +104,20 @@ describe('GET /api/v1/events', () => {
     expect(resumed.map((e) => e.id)).toEqual([String(rows[1]!.seq), String(rows[2]!.seq)]);
     expect(resumed.map((e) => e.data.job_id)).toEqual(rows.slice(1).map((r) => (r.payload as { job_id: string }).job_id));
     expect(jobs).toHaveLength(3);
+  });
+
+  it('delivers an event too large for NOTIFY by reading it back from the backlog', async () => {
+    const erin = await seedUser(app.db.prisma);
+    const big = 'x'.repeat(20_000);
+    const events = await collect(erin.token, 2, {
+      during: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await publishChange(app.db.prisma, { type: 'note', user_id: erin.id, text: big });
+        await publishChange(app.db.prisma, { type: 'note', user_id: erin.id, text: 'small' });
+      },
+    });
+    expect(events.map((e) => e.data.text)).toEqual([big, 'small']);
+    expect(BigInt(events[1]!.id)).toBe(BigInt(events[0]!.id) + 1n);
   });
 
   it('refuses a request without a valid token', async () => {

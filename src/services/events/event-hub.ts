@@ -31,6 +31,7 @@ export async function startEventHub(databaseUrl: string, prisma: PrismaClient, l
   const deliver = (event: StreamedEvent) => {
     for (const listener of listeners) listener(event);
   };
+  let inOrder: Promise<void> = Promise.resolve();
   const onNotification = async (payload: string) => {
     try {
       const parsed = JSON.parse(payload) as { seq: string; event?: { type: string; user_id?: string | null } };
@@ -48,8 +49,10 @@ export async function startEventHub(databaseUrl: string, prisma: PrismaClient, l
     databaseUrl,
     channel: changesChannel,
     log,
+    // one at a time, in arrival order: an event read back from the table must
+    // not be overtaken by the next one (streams drop what is older than the last sent)
     onNotification: (payload) => {
-      if (payload) void onNotification(payload);
+      if (payload) inOrder = inOrder.then(() => onNotification(payload));
     },
   });
 

@@ -27,15 +27,23 @@ export type ChangeEvent = JobStatusEvent | ({ type: string; user_id?: string | n
 type Tx = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 export async function publishChange(tx: Tx, event: ChangeEvent): Promise<bigint> {
+  // One round trip: store the event and announce it. The announcement carries
+  // the whole event, or only its seq when that would not fit in a NOTIFY.
+  const payload = JSON.stringify(event);
   const rows = await tx.$queryRaw<{ seq: bigint }[]>`
-    INSERT INTO change_events (type, user_id, payload)
-    VALUES (${event.type}, ${event.user_id ?? null}, ${JSON.stringify(event)}::jsonb)
-    RETURNING seq`;
-  const seq = rows[0]!.seq;
-  let message = JSON.stringify({ seq: String(seq), event });
-  if (Buffer.byteLength(message) > notifyLimitBytes) {
-    message = JSON.stringify({ seq: String(seq), user_id: event.user_id ?? null });
-  }
-  await tx.$executeRaw`SELECT pg_notify(${changesChannel}, ${message})`;
-  return seq;
+    WITH stored AS (
+      INSERT INTO change_events (type, user_id, payload)
+      VALUES (${event.type}, ${event.user_id ?? null}, ${payload}::jsonb)
+      RETURNING seq
+    ), message AS (
+      SELECT stored.seq,
+             json_build_object('seq', stored.seq::text, 'event', ${payload}::json)::text AS whole,
+             json_build_object('seq', stored.seq::text, 'user_id', ${event.user_id ?? null}::text)::text AS short
+      FROM stored
+    ), announced AS (
+      SELECT pg_notify(${changesChannel}, CASE WHEN octet_length(whole) > ${notifyLimitBytes} THEN short ELSE whole END)
+      FROM message
+    )
+    SELECT message.seq FROM message CROSS JOIN announced`;
+  return rows[0]!.seq;
 }
