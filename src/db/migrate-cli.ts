@@ -7,6 +7,9 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { startEmbeddedPostgres, type DbLogger, type EmbeddedPostgresServer } from './embedded-postgres.ts';
+
+/** This is a command-line tool: its output is for the person who ran it. */
+const say = (line: string) => process.stdout.write(`${line}\n`);
 import { applyMigrations, diffMigration, migrationStatus, projectRoot, redactUrl } from './migrations.ts';
 
 const USAGE = `usage: migrate-cli <command>
@@ -35,7 +38,7 @@ function consoleLogger(debug: boolean): DbLogger {
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    console.log(USAGE);
+    say(USAGE);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (!['apply', 'status', 'diff'].includes(command) || (command === 'diff' ? args.length !== 1 : args.length !== 0)) {
@@ -74,19 +77,19 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'apply': {
         const { applied } = await applyMigrations(url, { log });
-        console.log(applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'no pending migrations');
+        say(applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'no pending migrations');
         return EXIT_OK;
       }
       case 'status': {
         const status = await migrationStatus(url);
-        for (const name of status.applied) console.log(`applied  ${name}`);
-        for (const name of status.failed) console.log(`FAILED   ${name}`);
-        for (const name of status.pending) console.log(`pending  ${name}`);
+        for (const name of status.applied) say(`applied  ${name}`);
+        for (const name of status.failed) say(`FAILED   ${name}`);
+        for (const name of status.pending) say(`pending  ${name}`);
         return status.pending.length || status.failed.length ? EXIT_FAILED : EXIT_OK;
       }
       default: {
         const migration = await diffMigration(url, args[0] ?? '', { log });
-        console.log(migration ? `wrote ${path.relative(root, migration.dir)}/migration.sql` : 'prisma/schema.prisma has no changes since the last migration');
+        say(migration ? `wrote ${path.relative(root, migration.dir)}/migration.sql` : 'prisma/schema.prisma has no changes since the last migration');
         return EXIT_OK;
       }
     }

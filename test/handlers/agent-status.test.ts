@@ -1,7 +1,8 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
+import { github, tokenMock } from '../support/github-nock.ts';
+import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { createIdea } from '../../src/services/ideas/ideas.ts';
 
@@ -16,8 +17,6 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-const github = () => nock('https://api.github.com');
-const tokenMock = () => github().post(`/app/installations/${installationId}/access_tokens`).optionally().reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z' });
 
 /** One product, one story with `taskCount` tasks, a user; the first job claimed. */
 async function claimedJob(options: { taskCount?: number; verifyOnly?: boolean; verifyRequired?: 'ALIGNED' | 'ALIGNED_OR_PARTIAL' | 'ANY'; autoPr?: boolean } = {}) {

@@ -1,7 +1,8 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
+import { github, tokenMock } from '../support/github-nock.ts';
+import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { requeueStaleClaims } from '../../src/services/jobs/requeue-stale.ts';
 
 let app: TestApp;
@@ -15,9 +16,6 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-const github = () => nock('https://api.github.com');
-const tokenMock = () =>
-  github().post(`/app/installations/${installationId}/access_tokens`).optionally().times(20).reply(201, { token: 'ghs_test', expires_at: '2099-01-01T00:00:00Z' });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { github, tokenMock } from '../support/github-nock.ts';
 import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { createIdea } from '../../src/services/ideas/ideas.ts';
@@ -16,9 +17,6 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-const github = () => nock('https://api.github.com');
-const tokenMock = () =>
-  github().post(`/app/installations/${installationId}/access_tokens`).optionally().reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
 
 async function claimedTaskJob(planPaths: string[] = ['src/login/**', 'README.md']) {
   const product = await seedProduct(app.db.prisma);
