@@ -52,6 +52,7 @@ const envSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   SCRUM4ME_CLAIM_TIMEOUT_SECONDS: integer('SCRUM4ME_CLAIM_TIMEOUT_SECONDS', 10, 7 * 24 * 3600, 1800),
+  SCRUM4ME_GITHUB_TIMEOUT_MS: integer('SCRUM4ME_GITHUB_TIMEOUT_MS', 100, 10 * 60 * 1000, 20_000),
   SCRUM4ME_MAX_BODY_BYTES: integer('SCRUM4ME_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -63,6 +64,8 @@ export interface Config {
     webhookSecret: string | undefined;
     /** REST API base URL; GitHub Enterprise Server when GHE_HOST is set */
     baseUrl: string | undefined;
+    /** a GitHub call that has not answered after this long is aborted (and counts as a 5xx) */
+    requestTimeoutMs: number;
   };
   port: number;
   host: string;
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
       privateKey,
       webhookSecret: e.WEBHOOK_SECRET,
       baseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : undefined,
+      requestTimeoutMs: e.SCRUM4ME_GITHUB_TIMEOUT_MS,
     },
     port: e.PORT,
     host: e.HOST,

@@ -3,6 +3,7 @@
 // work. Used by src/main.ts and by tests that drive a running app.
 import net from 'node:net';
 import { Probot, ProbotOctokit, Server } from 'probot';
+import { withRequestTimeout } from './services/github/request-timeout.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -111,7 +112,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
         secret: config.github.webhookSecret,
         baseUrl: config.github.baseUrl,
         log,
-        ...(Octokit ? { Octokit } : {}),
+        Octokit: withRequestTimeout(Octokit ?? ProbotOctokit, config.github.requestTimeoutMs),
       }),
       host: config.host,
       port,
