@@ -64,7 +64,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     addHandler(
       createRouter({
         routes,
-        authenticate: (header) => authenticate(services.prisma, header),
+        authenticate: (header) => authenticate(services.pool, header),
         log: deps.log,
         metrics: deps.metrics,
         maxBodyBytes: deps.config.maxBodyBytes,

@@ -14,7 +14,8 @@ export interface Database {
 }
 
 export function connectDatabase(url: string, options: { max?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // TIMESTAMP columns hold UTC (Prisma writes UTC); now() in hand-written SQL must too
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c TimeZone=UTC' });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));

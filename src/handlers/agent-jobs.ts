@@ -51,7 +51,7 @@ export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route
       access: 'agent',
       body: claimBody,
       handle: async ({ auth, body, signal }) => {
-        const job = await claimJob(services.prisma, deps.waiter, auth, {
+        const job = await claimJob(services.pool, deps.waiter, auth, {
           waitSeconds: body.wait_seconds ?? 25,
           kinds: body.kinds,
           signal,

@@ -87,7 +87,10 @@ export function createRouter(options: RouterOptions) {
     const log = (requestWithId.log ?? options.log).child({ reqId: requestId, route: r.path });
     const started = process.hrtime.bigint();
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    // only a client gone before the answer aborts the handler (an abort builds a DOMException)
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     let status = 500;
     try {
       const auth = r.access === 'public' ? (null as unknown as AuthContext) : await options.authenticate(req.headers.authorization);

@@ -3,6 +3,8 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { createIdea } from '../../src/services/ideas/ideas.ts';
+import { jobStatusEvent } from '../../src/services/jobs/job-events.ts';
+import { jobViewInclude, presentClaimedJob } from '../../src/services/jobs/job-view.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -45,6 +47,19 @@ describe('POST /api/v1/jobs/claim', () => {
       branch: story.branch,
       claimed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
+  });
+
+  it('answers what the job view of the stored row shows, and stores the claimed event as jobStatusEvent() of the row', async () => {
+    const { user, taskIds } = await world(1);
+    await seedTaskJobs(app.db.prisma, user.name, taskIds);
+    const response = await claim(user.token);
+    const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id: response.body.job.id }, include: jobViewInclude });
+    expect(response.body.job).toEqual(presentClaimedJob(row));
+    expect(response.body.job.claimed_at).toBe(row.claimed_at!.toISOString());
+    expect(Math.abs(row.claimed_at!.getTime() - Date.now())).toBeLessThan(60_000);
+    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status' }, orderBy: { seq: 'desc' } });
+    expect(event.payload).toEqual(jobStatusEvent(row));
+    expect(event.payload).toMatchObject({ job_id: row.id, status: 'claimed' });
   });
 
   it('hands out idea jobs with the idea and no branch', async () => {

@@ -5,6 +5,7 @@ import { github, tokenMock } from '../support/github-nock.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { createIdea } from '../../src/services/ideas/ideas.ts';
+import { jobStatusEvent } from '../../src/services/jobs/job-events.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -103,6 +104,55 @@ describe('POST /api/v1/jobs/{id}/status: transitions', () => {
     expect(Object.keys(mine[2]!).sort()).toEqual(
       ['branch', 'error', 'job_id', 'pr_url', 'product_id', 'pushed_at', 'status', 'summary', 'task_id', 'type', 'user_id', 'verify_result'].sort(),
     );
+  });
+});
+
+describe('status: the one-statement path (running, idea done) writes what the full path writes', () => {
+  it('stores the same S10 event as jobStatusEvent() of the row, with ISO timestamps, and queues the check refresh of a task', async () => {
+    const { user, jobId, story } = await claimedJob();
+    // a row with every field the event carries, so the SQL formatting is compared too
+    await app.db.prisma.job.update({ where: { id: jobId }, data: { pushed_at: new Date('2026-01-02T03:04:05.678Z'), verify_result: 'PARTIAL', pr_url: 'https://example.test/pr/1', branch: 'feat/x' } });
+    await app.db.pool.query('DELETE FROM graphile_worker._private_jobs');
+    const response = await report(user.token, jobId, { status: 'running', summary: 'working on it', model_id: 'model-1', input_tokens: 5 });
+    expect(response.status).toBe(200);
+    const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status' }, orderBy: { seq: 'desc' } });
+    expect(event.payload).toEqual(jobStatusEvent(row));
+    expect(event.payload).toMatchObject({ status: 'running', pushed_at: '2026-01-02T03:04:05.678Z', verify_result: 'partial', summary: 'working on it' });
+    expect(response.body).toMatchObject({
+      pushed_at: '2026-01-02T03:04:05.678Z',
+      verify_result: 'partial',
+      started_at: row.started_at!.toISOString(),
+      summary: 'working on it',
+    });
+    expect(row).toMatchObject({ model_id: 'model-1', input_tokens: 5, status: 'RUNNING' });
+    // started_at is the database's now() in UTC, not shifted by a session time zone
+    expect(Math.abs(row.started_at!.getTime() - Date.now())).toBeLessThan(60_000);
+    const { rows } = await app.db.pool.query<{ task_identifier: string; key: string; queue_name: string; payload: unknown }>(
+      `SELECT t.identifier AS task_identifier, j.key, q.queue_name, j.payload
+         FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+         LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id`,
+    );
+    expect(rows).toEqual([{ task_identifier: 'refresh_story_check', key: `check:${story.id}`, queue_name: `story:${story.id}`, payload: { story_id: story.id } }]);
+  });
+
+  it('answers an idea job\'s done with the queue and sibling counts, and falls back to the full path for refusals', async () => {
+    const product = await seedProduct(app.db.prisma);
+    const user = await seedUser(app.db.prisma);
+    const ideas = await Promise.all([1, 2].map((n) => createIdea(app.db.prisma, { product_id: product.id, title: `Idea ${n}` })));
+    for (const idea of ideas) await enqueueJobs(app.db.prisma, { user: user.name, idea_id: idea.id, kind: 'IDEA_GRILL' });
+    const claimed = await app.call('POST', '/api/v1/jobs/claim', { token: user.token, body: { wait_seconds: 0 } });
+    const jobId = claimed.body.job.id as string;
+    const done = await report(user.token, jobId, { status: 'done', summary: 'grilled' });
+    expect(done.body).toMatchObject({ status: 'done', next_action: 'wait_for_job_again', worktree: 'remove', finished_at: expect.any(String), summary: 'grilled' });
+    const again = await report(user.token, jobId, { status: 'running' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('JOB_TERMINAL');
+    const withBranch = await app.call('POST', '/api/v1/jobs/claim', { token: user.token, body: { wait_seconds: 0 } });
+    const refused = await report(user.token, withBranch.body.job.id, { status: 'running', branch: 'feat/nope' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    expect((await app.db.prisma.job.findUniqueOrThrow({ where: { id: withBranch.body.job.id } })).status).toBe('CLAIMED');
   });
 });
 

@@ -57,7 +57,7 @@ try {
     const user = await seedUser(prisma, `exp-${++userCounter}`, concurrency);
     await insertQueuedTaskJobs(env.pool, world, user.id, `exp-${userCounter}`, jobsPerVariant + 400);
     await env.pool.query('VACUUM (ANALYZE) jobs');
-    const auths = await Promise.all(user.agents.map((agent) => authenticate(prisma, `Bearer ${agent.token}`)));
+    const auths = await Promise.all(user.agents.map((agent) => authenticate(pool, `Bearer ${agent.token}`)));
     for (let i = 0; i < 200; i++) await run(user, i % concurrency, auths[i % concurrency]!); // warm-up
     let done = 0;
     const cpu = process.cpuUsage();
@@ -78,7 +78,7 @@ try {
   };
 
   console.log(`${jobsPerVariant} calls per line, ${concurrency} concurrent, app pool of 10 connections\n`);
-  await measure('authenticate (token → user: 2 Prisma queries)', (user, i) => authenticate(prisma, `Bearer ${user.agents[i]!.token}`));
+  await measure('authenticate (one pg query)', (user, i) => authenticate(pool, `Bearer ${user.agents[i]!.token}`));
   await measure('bare claim statement through the app pool (pg)', (user, i) =>
     pool.query(bareClaimStatement, [user.agents[i]!.tokenId, user.id, kinds]),
   );
@@ -91,7 +91,7 @@ try {
       if (rows[0]) await publishJobStatus(tx, rows[0]);
     }),
   );
-  await measure("claimNextJob (today's service: transaction + findUnique with 5 relations)", (_user, _i, auth) => claimNextJob(prisma, auth));
+  await measure('claimNextJob (the service: one statement via pg)', (_user, _i, auth) => claimNextJob(pool, auth));
   await measure('one-statement claim (claim + event + NOTIFY + joined view) via pg', (_user, _i, auth) =>
     pool.query(oneStatementClaim, [auth.tokenId, auth.userId, kinds]),
   );

@@ -3,6 +3,7 @@
 // needed), and the `s4m_` prefix lets secret scanners recognise a leak.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../../db/client.ts';
+import type { Queryable } from '../../db/queryable.ts';
 import { notFound, unauthenticated, validationFailed } from '../errors.ts';
 
 export const tokenPrefix = 's4m_';
@@ -90,24 +91,22 @@ export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: str
 }
 
 /** Resolves a bearer token to its user; UNAUTHENTICATED for missing, unknown or revoked tokens. */
-export async function authenticate(prisma: PrismaClient, authorization: string | undefined): Promise<AuthContext> {
+export async function authenticate(pool: Queryable, authorization: string | undefined): Promise<AuthContext> {
   const token = parseBearer(authorization);
   if (!token || token.length > 512) throw unauthenticated();
   const hash = hashToken(token);
-  // one round trip: every API call starts here
-  const rows = await prisma.$queryRaw<
-    { id: string; admin: boolean; revoked_at: Date | null; last_used_at: Date | null; token_hash: string; user_id: string; user_name: string }[]
-  >`
-    SELECT t.id, t.admin, t.revoked_at, t.last_used_at, t.token_hash, u.id AS user_id, u.name AS user_name
-    FROM api_tokens t JOIN users u ON u.id = t.user_id
-    WHERE t.token_hash = ${hash}`;
+  // one round trip on the app's pool (every API call starts here)
+  const { rows } = await pool.query<{ id: string; admin: boolean; revoked: boolean; use_is_stale: boolean; token_hash: string; user_id: string; user_name: string }>(
+    `SELECT t.id, t.admin, t.revoked_at IS NOT NULL AS revoked, t.token_hash, u.id AS user_id, u.name AS user_name,
+            (t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => $2)) AS use_is_stale
+       FROM api_tokens t JOIN users u ON u.id = t.user_id
+      WHERE t.token_hash = $1`,
+    [hash, lastUsedResolutionMs / 1000],
+  );
   const row = rows[0];
-  if (!row || row.revoked_at || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
+  if (!row || row.revoked || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
     throw unauthenticated('unknown or revoked token');
   }
-  const now = Date.now();
-  if (!row.last_used_at || now - row.last_used_at.getTime() > lastUsedResolutionMs) {
-    await prisma.apiToken.update({ where: { id: row.id }, data: { last_used_at: new Date(now) } });
-  }
+  if (row.use_is_stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.id]);
   return { tokenId: row.id, userId: row.user_id, userName: row.user_name, admin: row.admin };
 }

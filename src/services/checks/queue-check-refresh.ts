@@ -6,3 +6,8 @@ export const storyQueue = (storyId: string) => `story:${storyId}`;
 export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>[0], storyId: string): Promise<void> {
   await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId }, { queueName: storyQueue(storyId), jobKey: `check:${storyId}` });
 }
+
+/** queueCheckRefresh in SQL, for statements that change a story's jobs themselves (`storyId`: an SQL expression). */
+export const queueCheckRefreshSql = (storyId: string) =>
+  `graphile_worker.add_job('refresh_story_check', json_build_object('story_id', ${storyId}),
+     queue_name => 'story:' || ${storyId}, max_attempts => 25, job_key => 'check:' || ${storyId})`;

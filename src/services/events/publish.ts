@@ -47,3 +47,21 @@ export async function publishChange(tx: Tx, event: ChangeEvent): Promise<bigint>
     SELECT message.seq FROM message CROSS JOIN announced`;
   return rows[0]!.seq;
 }
+
+/**
+ * The publishChange of hand-written statements: CTEs that store every row of
+ * `source` (columns type, user_id, event json) as a change event and announce
+ * it. Name `announced` in the statement's final SELECT so the NOTIFY runs.
+ */
+export function publishChangesSql(source: string): string {
+  return `stored_events AS (
+      INSERT INTO change_events (type, user_id, payload)
+      SELECT type, user_id, event::jsonb FROM ${source}
+      RETURNING seq, user_id, payload
+    ), announced AS (
+      SELECT pg_notify('${changesChannel}', CASE WHEN octet_length(whole) > ${notifyLimitBytes} THEN short ELSE whole END)
+      FROM (SELECT json_build_object('seq', seq::text, 'event', payload)::text AS whole,
+                   json_build_object('seq', seq::text, 'user_id', user_id)::text AS short
+              FROM stored_events) AS message
+    )`;
+}

@@ -37,6 +37,16 @@ export function jobStatusEvent(job: JobEventRow): JobStatusEvent {
   };
 }
 
+/** A TIMESTAMP(3) column (UTC) as `Date.toISOString()` writes it. */
+export const isoSql = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** jobStatusEvent() in SQL, for a `jobs` row named `j`: the same fields, values and formats. */
+export const jobStatusEventSql = (j: string) => `json_build_object(
+    'type', 'claude_job_status', 'job_id', ${j}.id, 'task_id', ${j}.task_id, 'user_id', ${j}.user_id,
+    'product_id', ${j}.product_id, 'status', lower(${j}.status::text), 'branch', ${j}.branch,
+    'pushed_at', ${isoSql(`${j}.pushed_at`)}, 'pr_url', ${j}.pr_url, 'verify_result', lower(${j}.verify_result::text),
+    'summary', ${j}.summary, 'error', ${j}.error)`;
+
 type Tx = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 export async function publishJobStatus(tx: Tx, job: JobEventRow): Promise<void> {

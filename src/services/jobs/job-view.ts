@@ -12,7 +12,10 @@ export const jobViewInclude = {
 
 export type JobWithContext = Prisma.JobGetPayload<{ include: typeof jobViewInclude }>;
 
-export function presentClaimedJob(job: JobWithContext) {
+/** What the claim answer shows: the job and its context. */
+export type ClaimedJobFacts = Pick<JobWithContext, 'id' | 'kind' | 'status' | 'priority' | 'claimed_at' | 'product' | 'pbi' | 'story' | 'task' | 'idea'>;
+
+export function presentClaimedJob(job: ClaimedJobFacts) {
   return {
     id: job.id,
     kind: lower(job.kind),

@@ -1,4 +1,4 @@
-// Connects the status call to story PRs, check runs and (later) the cascade.
+// Connects the status call to story PRs (and their check runs) and the cascade.
 import type { AppServices } from '../app-services.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 import { queueCheckRefresh, storyQueue } from '../checks/queue-check-refresh.ts';
@@ -10,9 +10,6 @@ import type { StatusHooks } from './update-status.ts';
 export function createStatusHooks(services: Pick<AppServices, 'prisma' | 'github' | 'log'>, extra: Partial<StatusHooks> = {}): StatusHooks {
   return {
     onTaskFailed: startCascade,
-    async onTaskStatusChanged(tx, job) {
-      if (job.story_id) await queueCheckRefresh(tx, job.story_id);
-    },
     async onWorkPushed(jobId) {
       try {
         const outcome = await ensureStoryPullRequest(services, jobId);

@@ -1,7 +1,9 @@
 // The status call (S1–S12): an agent reports running, done or failed.
-// GitHub is asked before the transaction (S6: is the work pushed?); the job
-// row is then locked, re-checked and written with its side records (idea
-// state, trace, change event, cascade start) in one transaction.
+// Calls with nothing but the job to write take one statement (quick-status.ts).
+// The others (a task's done, any failure) take the full path: GitHub is asked
+// before the transaction (S6: is the work pushed?); the job row is then
+// locked, re-checked and written with its side records (idea state, trace,
+// change event, check refresh, cascade start) in one transaction.
 import type { Prisma, JobStatus } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import type { AuthContext } from '../auth/tokens.ts';
@@ -19,6 +21,8 @@ import {
   type PushCheck,
 } from './status-rules.ts';
 import { addTrace } from './trace.ts';
+import { quickStatusUpdate, type QuickStatusRow } from './quick-status.ts';
+import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { lockPbiForCascade } from '../cascade/start-cascade.ts';
 import { githubAccessProblem, type ProductAccessFacts } from '../installations/github-access.ts';
 
@@ -40,8 +44,6 @@ export interface StatusHooks {
   onTaskFailed?(tx: Prisma.TransactionClient, job: { id: string; pbi_id: string | null; error: string | null }): Promise<{ id: string; cancelled_job_ids: string[] } | null>;
   /** after commit, for a done task job with pushed work: returns the PR's URL or null */
   onWorkPushed?(jobId: string, summary: string | undefined): Promise<string | null>;
-  /** inside the transaction, on every status change of a task job (e.g. queue the check-run refresh) */
-  onTaskStatusChanged?(tx: Prisma.TransactionClient, job: { id: string; story_id: string | null }): Promise<void>;
 }
 
 export interface StatusAnswer {
@@ -83,8 +85,41 @@ export function assertReportable(job: { id: string; status: JobStatus; claimed_b
   }
 }
 
-export async function updateJobStatus(
-  services: Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>,
+type StatusServices = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
+
+export async function updateJobStatus(services: StatusServices, hooks: StatusHooks, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
+  if (input.status !== 'failed') {
+    const quick = await quickStatusUpdate(services.pool, auth, jobId, { ...input, status: input.status });
+    if (quick) {
+      services.metrics.jobTransitions.inc({ from: lower(quick.from_status), to: lower(quick.status) });
+      return presentQuickAnswer(quick, input.status);
+    }
+  }
+  return updateJobStatusInTransaction(services, hooks, auth, jobId, input);
+}
+
+function presentQuickAnswer(row: QuickStatusRow, reported: 'running' | 'done'): StatusAnswer {
+  return {
+    job_id: row.id,
+    status: row.status.toLowerCase(),
+    branch: row.branch,
+    pushed_at: row.pushed_at,
+    pr_url: row.pr_url,
+    verify_result: row.verify_result?.toLowerCase() ?? null,
+    summary: row.summary,
+    error: row.error,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+    next_action: resolveNextAction(reported, Number(row.queued)),
+    worktree: reported === 'running' ? 'keep' : worktreeAdvice(Number(row.active_siblings)),
+    keep_branch: false,
+    cascade: null,
+  };
+}
+
+/** The full path: every check in the seed's order, GitHub first, then one transaction with the side records. */
+async function updateJobStatusInTransaction(
+  services: StatusServices,
   hooks: StatusHooks,
   auth: AuthContext,
   jobId: string,
@@ -150,7 +185,7 @@ export async function updateJobStatus(
       });
     }
     await publishJobStatus(tx, updated);
-    if (isTask && hooks.onTaskStatusChanged) await hooks.onTaskStatusChanged(tx, updated);
+    if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
     const cascade = newStatus === 'FAILED' && isTask && hooks.onTaskFailed ? await hooks.onTaskFailed(tx, updated) : null;
     return { updated, cascade, from: locked[0]!.status };
   });

@@ -1,0 +1,4 @@
+// What hand-written SQL on hot paths needs: the app's pg.Pool (or one client of it).
+import type pg from 'pg';
+
+export type Queryable = Pick<pg.Pool, 'query'>;

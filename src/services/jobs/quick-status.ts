@@ -1,0 +1,92 @@
+// The status call's fast path: one statement for the calls that need neither
+// GitHub nor side records of their own — `running` of any job, and `done` of
+// an idea job. It is a conditional update (SPEC §3: "row lock or conditional
+// update") that also stores and announces the change event (S10), queues the
+// story's check-run refresh for task jobs, and counts what S11/S12 need.
+// When it changes no row, the caller takes the full path, which explains why
+// (S1–S3) or handles what this statement does not (a task's `done`).
+import type { Queryable } from '../../db/queryable.ts';
+import type { AuthContext } from '../auth/tokens.ts';
+import { queueCheckRefreshSql } from '../checks/queue-check-refresh.ts';
+import { publishChangesSql } from '../events/publish.ts';
+import { isoSql, jobStatusEventSql } from './job-events.ts';
+import type { StatusInput } from './update-status.ts';
+
+export interface QuickStatusRow {
+  id: string;
+  status: string;
+  from_status: string;
+  branch: string | null;
+  pushed_at: string | null;
+  pr_url: string | null;
+  verify_result: string | null;
+  summary: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  queued: string;
+  active_siblings: string;
+}
+
+const quickStatusStatement = `
+  WITH previous AS (
+    SELECT id, status FROM jobs WHERE id = $1 FOR UPDATE
+  ), job AS (
+    UPDATE jobs j
+       SET status = $4::text::"JobStatus", heartbeat_at = now(), updated_at = now(),
+           started_at = CASE WHEN $4::text = 'RUNNING' THEN now() ELSE j.started_at END,
+           finished_at = CASE WHEN $4::text = 'RUNNING' THEN j.finished_at ELSE now() END,
+           summary = COALESCE($6::text, j.summary),
+           error = COALESCE($7::text, j.error),
+           model_id = COALESCE($8::text, j.model_id),
+           input_tokens = COALESCE($9::int, j.input_tokens),
+           output_tokens = COALESCE($10::int, j.output_tokens),
+           cache_read_tokens = COALESCE($11::int, j.cache_read_tokens),
+           cache_write_tokens = COALESCE($12::int, j.cache_write_tokens)
+      FROM previous
+     WHERE j.id = previous.id AND j.user_id = $2 AND j.claimed_by_token_id = $3
+       AND j.status IN ('CLAIMED', 'RUNNING')
+       AND ($4::text = 'RUNNING' OR j.kind <> 'TASK_IMPLEMENTATION')
+       AND ($5::text IS NULL OR $5::text IS NOT DISTINCT FROM (SELECT s.branch FROM stories s WHERE s.id = j.story_id))
+    RETURNING j.*, previous.status AS from_status
+  ), events AS (
+    SELECT 'claude_job_status' AS type, job.user_id, ${jobStatusEventSql('job')} AS event FROM job
+  ), ${publishChangesSql('events')}, check_refresh AS (
+    SELECT ${queueCheckRefreshSql('job.story_id')} FROM job
+     WHERE job.kind = 'TASK_IMPLEMENTATION' AND job.story_id IS NOT NULL
+  )
+  SELECT job.id, job.status::text AS status, job.from_status::text AS from_status, job.branch,
+         ${isoSql('job.pushed_at')} AS pushed_at, job.pr_url, job.verify_result::text AS verify_result,
+         job.summary, job.error, ${isoSql('job.started_at')} AS started_at, ${isoSql('job.finished_at')} AS finished_at,
+         CASE WHEN $4::text = 'RUNNING' THEN 0
+              ELSE (SELECT count(*) FROM jobs q WHERE q.user_id = job.user_id AND q.status = 'QUEUED') END AS queued,
+         CASE WHEN job.story_id IS NULL THEN 0
+              ELSE (SELECT count(*) FROM jobs s WHERE s.story_id = job.story_id AND s.status IN ('QUEUED', 'CLAIMED', 'RUNNING')
+                       AND s.id <> job.id) END AS active_siblings,
+         (SELECT count(*) FROM announced) AS announced,
+         (SELECT count(*) FROM check_refresh) AS check_refreshes
+    FROM job`;
+
+/** The one-statement status change, or null when it did not apply (the full path decides). */
+export async function quickStatusUpdate(
+  pool: Queryable,
+  auth: AuthContext,
+  jobId: string,
+  input: StatusInput & { status: 'running' | 'done' },
+): Promise<QuickStatusRow | null> {
+  const { rows } = await pool.query<QuickStatusRow>(quickStatusStatement, [
+    jobId,
+    auth.userId,
+    auth.tokenId,
+    input.status === 'running' ? 'RUNNING' : 'DONE',
+    input.branch ?? null,
+    input.summary ?? null,
+    input.error ?? null,
+    input.model_id ?? null,
+    input.input_tokens ?? null,
+    input.output_tokens ?? null,
+    input.cache_read_tokens ?? null,
+    input.cache_write_tokens ?? null,
+  ]);
+  return rows[0] ?? null;
+}
