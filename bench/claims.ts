@@ -157,7 +157,7 @@ async function claimWithBareSql(env: BenchEnvironment, user: BenchUser): Promise
       clients.map(async (client, i) => {
         const tokenId = user.agents[i]!.tokenId;
         for (;;) {
-          const { rows } = await client.query<{ id: string }>(bareClaimStatement, [tokenId, user.id, allKinds]);
+          const { rows } = await client.query<{ id: string }>({ name: 'bare-claim', text: bareClaimStatement, values: [tokenId, user.id, allKinds] }); // prepared, like the app's
           if (rows.length === 0) return;
           ids.push(rows[0]!.id);
         }

@@ -1,9 +1,11 @@
 // `npm run bench`: every measurement next to its baseline, in one process run,
-// printed as one table. Options: --only claims,status,webhooks,mcp  --status-requests N
-// --sql-stats (statements per API call, from pg_stat_statements).
+// printed as one table. Options: --only claims,status,webhooks,mcp,cascade  --status-requests N
+// --sql-stats (statements per API call, from pg_stat_statements)  --cascade-scenarios unpaced,paced.
 // Profile with: node --cpu-prof --cpu-prof-dir=.test-data/profiles dist/bench/run.js --only claims
+import '../src/runtime-flags.ts'; // as in the app's entry (src/main.ts)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchCascade, type CascadeScenario } from './cascade.ts';
 import { benchClaims } from './claims.ts';
 import { benchStatus } from './status.ts';
 import { benchMcp } from './mcp.ts';
@@ -19,9 +21,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'status-requests': { type: 'string', default: '2000' },
     'sql-stats': { type: 'boolean', default: false },
+    'cascade-scenarios': { type: 'string', default: 'unpaced,paced' },
   },
 });
-const selected = new Set((values.only ?? 'claims,status,webhooks,mcp').split(',').map((name) => name.trim()));
+const selected = new Set((values.only ?? 'claims,status,webhooks,mcp,cascade').split(',').map((name) => name.trim()));
 const statusRequests = Number(values['status-requests']);
 
 async function main(): Promise<number> {
@@ -69,6 +72,15 @@ async function main(): Promise<number> {
     sections.push({ title: 'mcp', rows: mcp.rows });
     notes.push(...mcp.notes);
     failures.push(...mcp.failures);
+  }
+
+  if (selected.has('cascade')) {
+    // the PBI fail-cascade against the git-backed fake GitHub (its own databases, apps and fakes)
+    const scenarios = values['cascade-scenarios'].split(',').map((name) => name.trim()) as CascadeScenario[];
+    const cascade = await benchCascade({ scenarios });
+    sections.push({ title: 'cascade', rows: cascade.rows });
+    notes.push(...cascade.notes);
+    failures.push(...cascade.failures);
   }
 
   console.log(`\nscrum4me-app benchmarks — ${new Date().toISOString()}`);

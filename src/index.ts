@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { AppServices } from './services/app-services.ts';
 import { authenticate } from './services/auth/tokens.ts';
+import type { TokenCache } from './services/auth/token-cache.ts';
 import { probotGitHubAccess, type GitHubAccess } from './services/github/access.ts';
 import type { ClaimWaiter } from './services/jobs/claim-waiter.ts';
 import { createStatusHooks } from './services/jobs/status-hooks.ts';
@@ -27,6 +28,7 @@ export interface AppDependencies {
   readiness: AppServices['readiness'];
   claimWaiter: ClaimWaiter;
   eventHub: EventHub;
+  tokenCache?: TokenCache;
   /** replaces Probot-based GitHub access (tests) */
   github?: GitHubAccess;
 }
@@ -47,6 +49,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       log: deps.log,
       metrics: deps.metrics,
       readiness: deps.readiness,
+      tokenCache: deps.tokenCache,
     };
     const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
     const routes = buildRoutes(services, { agent: agentDeps, eventHub: deps.eventHub });
@@ -64,7 +67,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     addHandler(
       createRouter({
         routes,
-        authenticate: (header) => authenticate(services.pool, header),
+        authenticate: (header) => authenticate(services.pool, header, services.tokenCache),
         log: deps.log,
         metrics: deps.metrics,
         maxBodyBytes: deps.config.maxBodyBytes,

@@ -1,5 +1,6 @@
 // `npm start`: configuration, then either Probot's GitHub App setup flow (no
 // APP_ID yet) or the app itself. SIGINT/SIGTERM stop it cleanly.
+import './runtime-flags.ts';
 import 'dotenv/config';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

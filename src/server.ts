@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
 import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
+import { startTokenCache } from './services/auth/token-cache.ts';
 import { startEventHub } from './services/events/event-hub.ts';
 import { reconcileAllProducts } from './services/pull-requests/reconcile.ts';
 import { startStaleClaimSweeper } from './services/jobs/requeue-stale.ts';
@@ -87,6 +88,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
     const claimWaiter = await startClaimWaiter(databaseUrl, log);
     const eventHub = await startEventHub(databaseUrl, db.prisma, log);
+    const tokenCache = await startTokenCache(databaseUrl, log);
 
     const metrics = createMetrics({
       queueDepth: async () => db.prisma.job.count({ where: { status: 'QUEUED' } }),
@@ -121,7 +123,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     });
     let running: RunningApp | undefined;
     await server.load(
-      scrum4meApp({ config, db, log, metrics, readiness, claimWaiter, eventHub }, (app) => {
+      scrum4meApp({ config, db, log, metrics, readiness, claimWaiter, eventHub, tokenCache }, (app) => {
         running = app;
       }),
     );
@@ -139,6 +141,7 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     void reconcileAllProducts(services);
     cleanups.push(() => eventHub.stop());
     cleanups.push(() => claimWaiter.stop());
+    cleanups.push(() => tokenCache.stop());
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     return {
       ...running!,

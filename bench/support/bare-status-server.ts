@@ -47,7 +47,8 @@ export async function startBareStatusServer(databaseUrl: string, claimingTokenId
         answer(400, { error: 'bad request' });
         return;
       }
-      pool.query(statements[status], [decodeURIComponent(jobId), claimingTokenId]).then(
+      // prepared, like the app's statements
+      pool.query({ name: `bare-status-${status}`, text: statements[status], values: [decodeURIComponent(jobId), claimingTokenId] }).then(
         ({ rows }) => (rows[0] ? answer(200, rows[0]) : answer(409, { error: 'not reportable' })),
         (error: unknown) => answer(500, { error: String(error) }),
       );

@@ -14,6 +14,8 @@ export async function listenWithReconnect(options: {
   log: Logger;
   onNotification(payload: string | undefined): void;
   onLost?(): void;
+  /** after every successful LISTEN, the first and each one after a reconnect */
+  onListening?(): void;
 }): Promise<Listener> {
   let client: pg.Client | undefined;
   let stopped = false;
@@ -34,6 +36,7 @@ export async function listenWithReconnect(options: {
     await next.connect();
     await next.query(`LISTEN ${options.channel}`);
     client = next;
+    options.onListening?.();
   };
   const scheduleReconnect = () => {
     if (stopped || retry) return;

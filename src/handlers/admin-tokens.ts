@@ -31,6 +31,8 @@ export function adminTokenRoutes(services: AppServices): Route[] {
       params: z.object({ token_id: z.string().min(1).max(100) }),
       handle: async ({ params, log }) => {
         await revokeToken(services.prisma, params.token_id);
+        // this replica forgets it now; the others when the revocation's NOTIFY arrives
+        services.tokenCache?.forget(params.token_id);
         log.info({ tokenId: params.token_id }, 'token revoked');
         return { status: 200, body: { token_id: params.token_id, revoked: true } };
       },

@@ -5,6 +5,7 @@ import type { PrismaClient } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GitHubAccess } from './github/access.ts';
+import type { TokenCache } from './auth/token-cache.ts';
 
 export interface AppServices {
   config: Config;
@@ -13,6 +14,8 @@ export interface AppServices {
   github: GitHubAccess;
   log: Logger;
   metrics: Metrics;
+  /** authenticated tokens, forgotten on revocation (absent: every call looks its token up) */
+  tokenCache?: TokenCache | undefined;
   /** database reachable and every migration applied */
   readiness(): Promise<{ ready: boolean; problems: string[] }>;
 }

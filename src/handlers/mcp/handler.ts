@@ -59,7 +59,7 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
 
     let auth: AuthContext;
     try {
-      auth = await authenticate(services.pool, req.headers.authorization);
+      auth = await authenticate(services.pool, req.headers.authorization, services.tokenCache);
     } catch (error) {
       req.resume();
       const { status, body } = errorResponse(error);

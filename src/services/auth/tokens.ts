@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Queryable } from '../../db/queryable.ts';
+import { tokensChangedChannel, type TokenCache } from './token-cache.ts';
 import { notFound, unauthenticated, validationFailed } from '../errors.ts';
 
 export const tokenPrefix = 's4m_';
@@ -61,11 +62,15 @@ export async function createToken(
 }
 
 export async function revokeToken(prisma: PrismaClient, tokenId: string): Promise<void> {
-  const result = await prisma.apiToken.updateMany({
-    where: { id: tokenId, revoked_at: null },
-    data: { revoked_at: new Date() },
-  });
-  if (result.count === 0) {
+  // revoked and announced in one statement: every replica's token cache forgets it
+  const revoked = await prisma.$queryRaw<{ id: string }[]>`
+    WITH revoked AS (
+      UPDATE api_tokens SET revoked_at = now() WHERE id = ${tokenId} AND revoked_at IS NULL RETURNING id
+    ), announced AS (
+      SELECT pg_notify(${tokensChangedChannel}, id) FROM revoked
+    )
+    SELECT revoked.id, (SELECT count(*) FROM announced) AS announced FROM revoked`;
+  if (revoked.length === 0) {
     const exists = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { id: true } });
     if (!exists) throw notFound('token', tokenId);
   }
@@ -78,6 +83,7 @@ export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: str
   if (existing) {
     if (!existing.admin || existing.revoked_at) {
       await prisma.apiToken.update({ where: { id: existing.id }, data: { admin: true, revoked_at: null } });
+      await prisma.$executeRaw`SELECT pg_notify(${tokensChangedChannel}, ${existing.id})`;
     }
     return;
   }
@@ -91,22 +97,27 @@ export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: str
 }
 
 /** Resolves a bearer token to its user; UNAUTHENTICATED for missing, unknown or revoked tokens. */
-export async function authenticate(pool: Queryable, authorization: string | undefined): Promise<AuthContext> {
+export async function authenticate(pool: Queryable, authorization: string | undefined, cache?: TokenCache): Promise<AuthContext> {
   const token = parseBearer(authorization);
   if (!token || token.length > 512) throw unauthenticated();
   const hash = hashToken(token);
-  // one round trip on the app's pool (every API call starts here)
-  const { rows } = await pool.query<{ id: string; admin: boolean; revoked: boolean; use_is_stale: boolean; token_hash: string; user_id: string; user_name: string }>(
-    `SELECT t.id, t.admin, t.revoked_at IS NOT NULL AS revoked, t.token_hash, u.id AS user_id, u.name AS user_name,
+  const cached = cache?.get(hash);
+  if (cached) return cached;
+  // one round trip on the app's pool
+  const { rows } = await pool.query<{ id: string; admin: boolean; revoked: boolean; use_is_stale: boolean; token_hash: string; user_id: string; user_name: string }>({
+    name: 'authenticate',
+    text: `SELECT t.id, t.admin, t.revoked_at IS NOT NULL AS revoked, t.token_hash, u.id AS user_id, u.name AS user_name,
             (t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => $2)) AS use_is_stale
        FROM api_tokens t JOIN users u ON u.id = t.user_id
       WHERE t.token_hash = $1`,
-    [hash, lastUsedResolutionMs / 1000],
-  );
+    values: [hash, lastUsedResolutionMs / 1000],
+  });
   const row = rows[0];
   if (!row || row.revoked || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
     throw unauthenticated('unknown or revoked token');
   }
   if (row.use_is_stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.id]);
-  return { tokenId: row.id, userId: row.user_id, userName: row.user_name, admin: row.admin };
+  const auth: AuthContext = { tokenId: row.id, userId: row.user_id, userName: row.user_name, admin: row.admin };
+  cache?.set(hash, auth);
+  return auth;
 }

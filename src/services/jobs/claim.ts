@@ -69,9 +69,9 @@ const claimStatement = `
     LEFT JOIN tasks t ON t.id = c.task_id
     LEFT JOIN ideas i ON i.id = c.idea_id`;
 
-/** Claims the next job now, or returns null. */
+/** Claims the next job now, or returns null. Named: each connection plans the statement once (planning cost more than running it). */
 export async function claimNextJob(pool: Queryable, auth: AuthContext, kinds: JobKind[] = allKinds): Promise<ClaimedJob | null> {
-  const { rows } = await pool.query<ClaimedRow>(claimStatement, [auth.tokenId, auth.userId, kinds]);
+  const { rows } = await pool.query<ClaimedRow>({ name: 'claim-next-job', text: claimStatement, values: [auth.tokenId, auth.userId, kinds] });
   const row = rows[0];
   return row ? presentClaimedJob(claimedFacts(row)) : null;
 }

@@ -74,7 +74,8 @@ export async function quickStatusUpdate(
   jobId: string,
   input: StatusInput & { status: 'running' | 'done' },
 ): Promise<QuickStatusRow | null> {
-  const { rows } = await pool.query<QuickStatusRow>(quickStatusStatement, [
+  // named: each connection plans it once
+  const { rows } = await pool.query<QuickStatusRow>({ name: 'quick-status-update', text: quickStatusStatement, values: [
     jobId,
     auth.userId,
     auth.tokenId,
@@ -87,6 +88,6 @@ export async function quickStatusUpdate(
     input.output_tokens ?? null,
     input.cache_read_tokens ?? null,
     input.cache_write_tokens ?? null,
-  ]);
+  ] });
   return rows[0] ?? null;
 }
