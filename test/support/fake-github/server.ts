@@ -1,6 +1,7 @@
 // The fake GitHub's HTTP server: routing at `/` and `/api/v3`, call log, latency and faults.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Faults } from './faults.ts';
 import { findRoute, HttpError, type Route, type RouteResult } from './router.ts';
 import type { FakeState } from './state.ts';
@@ -23,6 +24,10 @@ export interface CallRecord {
   faulted: boolean;
   /** Came in under `/api/v3`, as a GitHub Enterprise Server client sends it. */
   enterprise: boolean;
+  /** When the request arrived, in epoch milliseconds (fractional, `performance.timeOrigin + performance.now()`). */
+  startedAt: number;
+  /** When the answer was sent, same clock; 0 while unanswered (a hang). */
+  finishedAt: number;
 }
 
 const GHE_PREFIX = '/api/v3';
@@ -39,6 +44,8 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
     throw new HttpError(400, 'Problems parsing JSON');
   }
 }
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,6 +104,8 @@ export class FakeHttpServer {
       token,
       faulted: false,
       enterprise,
+      startedAt: nowMs(),
+      finishedAt: 0,
     };
     this.calls.push(record);
 
@@ -171,6 +180,7 @@ export class FakeHttpServer {
     };
     record.status = result.status;
     record.responseBody = result.body;
+    record.finishedAt = nowMs();
     if (result.status === 204 || result.body === undefined) {
       response.writeHead(result.status, headers);
       response.end();
