@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitRevert } from '../services/revert/git-revert-oracle.ts';
+import { jobStatusEvent } from '../../src/services/jobs/job-events.ts';
 import { claimTask, finishTask, prNumber, recordMerge, startCascadeWorld, until, type CascadeWorld } from './support.ts';
 
 let world: CascadeWorld;
@@ -125,6 +126,15 @@ describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_00
     expect(failedJob.body.cascade_id).toBe(failed.body.cascade.id);
     const cancelledE = await app.call('GET', `/api/v1/jobs/${jobE.id}`, { token: world.agentToken });
     expect(cancelledE.body).toMatchObject({ status: 'cancelled', cascade_id: failed.body.cascade.id });
+    expect(cancelledE.body.trace).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining(`cancelled by the PBI fail-cascade ${failed.body.cascade.id}`) }));
+    // every cancelled sibling's change is published once, as jobStatusEvent() of its row (S10)
+    const cancelledIds: string[] = failed.body.cascade.cancelled_job_ids;
+    expect(cancelledIds.length).toBeGreaterThan(0);
+    const events = await app.db.prisma.changeEvent.findMany({ where: { type: 'claude_job_status' } });
+    for (const id of cancelledIds) {
+      const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id } });
+      expect(events.filter((e) => (e.payload as { job_id: string; status: string }).job_id === id && (e.payload as { status: string }).status === 'cancelled').map((e) => e.payload)).toEqual([jobStatusEvent(row)]);
+    }
 
     // the open PR's check run is concluded: cancelled by the cascade
     const headA = fake.pull(repo, prA).head!.sha!;

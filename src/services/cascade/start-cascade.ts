@@ -2,9 +2,10 @@
 // PBI's cascade (or note a no-op when one is open), cancel every queued,
 // claimed or running sibling across the PBI's stories, plan one undo step per
 // story branch, and queue the durable GitHub undo — all committed together.
-import type { Prisma } from '../../generated/prisma/client.ts';
+import { Prisma } from '../../generated/prisma/client.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
-import { publishJobStatus, type JobEventRow } from '../jobs/job-events.ts';
+import { publishChangesSql } from '../events/publish.ts';
+import { jobStatusEventSql } from '../jobs/job-events.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { planStep } from './plan-steps.ts';
 
@@ -42,16 +43,22 @@ export async function startCascade(
 
   const cascade = await tx.cascade.create({ data: { pbi_id: pbiId, open_pbi_id: pbiId, failed_job_id: failed.id } });
   const reason = `cancelled by the PBI fail-cascade ${cascade.id}: job ${failed.id} failed`;
-  const cancelled = await tx.$queryRaw<JobEventRow[]>`
-    UPDATE jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now(), cascade_id = ${cascade.id}, error = ${reason}
-    WHERE pbi_id = ${pbiId} AND status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND id <> ${failed.id}
-    RETURNING id, task_id, user_id, product_id, status::text AS status, branch, pushed_at, pr_url,
-              verify_result::text AS verify_result, summary, error`;
+  // one statement for any number of siblings: cancel, trace and announce each (S10)
+  const cancelled = await tx.$queryRaw<{ id: string }[]>`
+    WITH cancelled AS (
+      UPDATE jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now(), cascade_id = ${cascade.id}, error = ${reason}
+      WHERE pbi_id = ${pbiId} AND status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND id <> ${failed.id}
+      RETURNING *
+    ), traced AS (
+      INSERT INTO trace_entries (job_id, level, message)
+      SELECT id, 'WARN'::"TraceLevel", ${reason} FROM cancelled
+      RETURNING id
+    ), events AS (
+      SELECT 'claude_job_status' AS type, c.user_id, ${Prisma.raw(jobStatusEventSql('c'))} AS event FROM cancelled c
+    ), ${Prisma.raw(publishChangesSql('events'))}
+    SELECT id, (SELECT count(*) FROM traced) AS traced, (SELECT count(*) FROM announced) AS announced
+      FROM cancelled ORDER BY id`;
   const cancelledIds = cancelled.map((j) => j.id);
-  for (const job of cancelled) {
-    await addTrace(tx, { job_id: job.id, level: 'WARN', message: reason });
-    await publishJobStatus(tx, job);
-  }
   await tx.job.update({ where: { id: failed.id }, data: { cascade_id: cascade.id } });
   await tx.cascade.update({ where: { id: cascade.id }, data: { cancelled_job_ids: cancelledIds } });
 
@@ -66,18 +73,21 @@ export async function startCascade(
     where: { product_id: { in: [...new Set(stories.map((s) => s.product_id))] }, head_ref: { in: stories.map((s) => s.branch) } },
     orderBy: { number: 'desc' },
   });
-  for (const story of stories) {
-    const pr = prs.find((p) => p.head_ref === story.branch && p.product_id === story.product_id);
-    const step = planStep(pr ?? null);
-    await tx.cascadeStep.create({
-      data: { cascade_id: cascade.id, branch: story.branch, story_id: story.id, pull_number: pr?.number ?? null, action: step.action },
-    });
-  }
-  await addTrace(tx, {
-    cascade_id: cascade.id,
-    message: `opened after job ${failed.id} failed: ${cancelledIds.length} sibling job(s) cancelled, ${stories.length} branch(es) to undo`,
+  await tx.cascadeStep.createMany({
+    data: stories.map((story) => {
+      const pr = prs.find((p) => p.head_ref === story.branch && p.product_id === story.product_id);
+      return { cascade_id: cascade.id, branch: story.branch, story_id: story.id, pull_number: pr?.number ?? null, action: planStep(pr ?? null).action };
+    }),
   });
-  await addTrace(tx, { job_id: failed.id, level: 'WARN', message: `PBI fail-cascade ${cascade.id} opened: ${cancelledIds.length} sibling job(s) cancelled` });
+  await tx.traceEntry.createMany({
+    data: [
+      {
+        cascade_id: cascade.id,
+        message: `opened after job ${failed.id} failed: ${cancelledIds.length} sibling job(s) cancelled, ${stories.length} branch(es) to undo`,
+      },
+      { job_id: failed.id, level: 'WARN', message: `PBI fail-cascade ${cascade.id} opened: ${cancelledIds.length} sibling job(s) cancelled` },
+    ],
+  });
   await enqueueBackground(tx, 'cascade_undo', { cascade_id: cascade.id }, { queueName: cascadeQueue(cascade.id), jobKey: `cascade:${cascade.id}`, maxAttempts: 12 });
   return { id: cascade.id, cancelled_job_ids: cancelledIds };
 }
