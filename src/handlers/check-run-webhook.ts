@@ -15,6 +15,6 @@ export function checkRunRerequestedHandler(services: AppServices) {
       context.log.debug({ checkRunId: checkRun.id }, 'rerequested check run is not one of ours');
       return;
     }
-    await onceForDelivery(services.prisma, { id: context.id, event: 'check_run', action: 'rerequested' }, (tx) => queueCheckRefresh(tx, record.story_id));
+    await onceForDelivery(services.prisma, { id: context.id, event: 'check_run', action: 'rerequested' }, (tx) => queueCheckRefresh(tx, record.story_id, { resend: true }));
   };
 }

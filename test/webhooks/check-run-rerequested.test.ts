@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimTask, finishTask, startCascadeWorld, until, type CascadeWorld } from '../cascade/support.ts';
 import { deliver } from './support.ts';
+import { queueCheckRefresh } from '../../src/services/checks/queue-check-refresh.ts';
 
 let world: CascadeWorld;
 beforeAll(async () => {
@@ -37,6 +38,13 @@ describe('check_run.rerequested', { timeout: 60_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(world.fake.calls.filter((c) => c.method === 'PATCH' && c.path.includes('/check-runs/')).length).toBe(updatesBefore + 1);
     expect(world.fake.checkRuns(world.repo)).toHaveLength(1);
+
+    // an unchanged state is not sent again (a PR webhook and the cascade's end often both ask)
+    const patches = () => world.fake.calls.filter((c) => c.method === 'PATCH' && c.path.includes('/check-runs/')).length;
+    const before = patches();
+    await queueCheckRefresh(world.app.db.prisma, story.id);
+    await until('the refresh to run', async () => (await world.app.db.pool.query('SELECT 1 FROM graphile_worker._private_jobs WHERE key = $1', [`check:${story.id}`])).rowCount === 0);
+    expect(patches()).toBe(before);
 
     const foreign = await deliver(world.app, 'check_run', { ...payload, check_run: { ...payload.check_run, id: 999_999, name: 'CI' } }, { id: 'check-delivery-2' });
     expect(foreign.status).toBe(200);

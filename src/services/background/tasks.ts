@@ -40,8 +40,8 @@ export function backgroundTasks(services: Services, extra: TaskList = {}): TaskL
         throw error;
       }
     }),
-    refresh_story_check: guarded(services, 'refresh_story_check', async ({ story_id }) => {
-      await refreshStoryCheck(services, story_id!);
+    refresh_story_check: guarded(services, 'refresh_story_check', async ({ story_id, resend }) => {
+      await refreshStoryCheck(services, story_id!, { resend: resend === 'true' });
     }),
     cascade_undo: async (payload, helpers) => {
       const cascadeId = (payload as { cascade_id: string }).cascade_id;

@@ -3,7 +3,12 @@ import { enqueueBackground } from '../background/enqueue.ts';
 
 export const storyQueue = (storyId: string) => `story:${storyId}`;
 
-export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>[0], storyId: string): Promise<void> {
+/** `resend`: send the check run even when GitHub already shows this state (a person asked for a re-run). */
+export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>[0], storyId: string, options: { resend?: boolean } = {}): Promise<void> {
+  if (options.resend) {
+    await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId, resend: 'true' }, { queueName: storyQueue(storyId), jobKey: `check-resend:${storyId}` });
+    return;
+  }
   await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId }, { queueName: storyQueue(storyId), jobKey: `check:${storyId}` });
 }
 

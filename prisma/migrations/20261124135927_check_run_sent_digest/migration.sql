@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "check_runs" ADD COLUMN     "sent_digest" TEXT;
