@@ -185,8 +185,11 @@ async function updateJobStatusInTransaction(
       });
     }
     await publishJobStatus(tx, updated);
-    if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
     const cascade = newStatus === 'FAILED' && isTask && hooks.onTaskFailed ? await hooks.onTaskFailed(tx, updated) : null;
+    // Lock order: job rows first, the story's background-job key last. A sibling's status
+    // call holds its row and then queues this same key; queueing it before the cascade's
+    // cancel (which waits for that row) would deadlock.
+    if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
     return { updated, cascade, from: locked[0]!.status };
   });
   services.metrics.jobTransitions.inc({ from: lower(from), to: lower(newStatus) });
