@@ -24,8 +24,8 @@ export interface QuickStatusRow {
   error: string | null;
   started_at: string | null;
   finished_at: string | null;
-  queued: string;
-  active_siblings: string;
+  has_queued: boolean;
+  has_active_siblings: boolean;
 }
 
 const quickStatusStatement = `
@@ -58,11 +58,10 @@ const quickStatusStatement = `
   SELECT job.id, job.status::text AS status, job.from_status::text AS from_status, job.branch,
          ${isoSql('job.pushed_at')} AS pushed_at, job.pr_url, job.verify_result::text AS verify_result,
          job.summary, job.error, ${isoSql('job.started_at')} AS started_at, ${isoSql('job.finished_at')} AS finished_at,
-         CASE WHEN $4::text = 'RUNNING' THEN 0
-              ELSE (SELECT count(*) FROM jobs q WHERE q.user_id = job.user_id AND q.status = 'QUEUED') END AS queued,
-         CASE WHEN job.story_id IS NULL THEN 0
-              ELSE (SELECT count(*) FROM jobs s WHERE s.story_id = job.story_id AND s.status IN ('QUEUED', 'CLAIMED', 'RUNNING')
-                       AND s.id <> job.id) END AS active_siblings,
+         -- S11/S12 only ask whether there are any: EXISTS stops at the first
+         $4::text <> 'RUNNING' AND EXISTS (SELECT 1 FROM jobs q WHERE q.user_id = job.user_id AND q.status = 'QUEUED') AS has_queued,
+         job.story_id IS NOT NULL AND EXISTS (SELECT 1 FROM jobs s WHERE s.story_id = job.story_id
+                                                AND s.status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND s.id <> job.id) AS has_active_siblings,
          (SELECT count(*) FROM announced) AS announced,
          (SELECT count(*) FROM check_refresh) AS check_refreshes
     FROM job`;

@@ -110,8 +110,8 @@ function presentQuickAnswer(row: QuickStatusRow, reported: 'running' | 'done'): 
     error: row.error,
     started_at: row.started_at,
     finished_at: row.finished_at,
-    next_action: resolveNextAction(reported, Number(row.queued)),
-    worktree: reported === 'running' ? 'keep' : worktreeAdvice(Number(row.active_siblings)),
+    next_action: resolveNextAction(reported, row.has_queued ? 1 : 0),
+    worktree: reported === 'running' ? 'keep' : worktreeAdvice(row.has_active_siblings ? 1 : 0),
     keep_branch: false,
     cascade: null,
   };
@@ -202,10 +202,11 @@ async function updateJobStatusInTransaction(
     })) ?? prUrl;
   }
 
+  // S11/S12 only ask whether there are any (a count would read every queued job of the user)
   const [queued, activeSiblings, finalJob] = await Promise.all([
-    input.status === 'running' ? 0 : prisma.job.count({ where: { user_id: auth.userId, status: 'QUEUED' } }),
+    input.status === 'running' ? 0 : prisma.job.findFirst({ where: { user_id: auth.userId, status: 'QUEUED' }, select: { id: true } }).then((j) => (j ? 1 : 0)),
     job.story_id
-      ? prisma.job.count({ where: { story_id: job.story_id, status: { in: activeStatuses }, id: { not: jobId } } })
+      ? prisma.job.findFirst({ where: { story_id: job.story_id, status: { in: activeStatuses }, id: { not: jobId } }, select: { id: true } }).then((j) => (j ? 1 : 0))
       : 0,
     cascade ? prisma.job.findUniqueOrThrow({ where: { id: jobId } }) : updated,
   ]);
