@@ -13,10 +13,10 @@ export interface CascadeWorld {
   close(): Promise<void>;
 }
 
-export async function startCascadeWorld(repo = 'acme/shop'): Promise<CascadeWorld> {
+export async function startCascadeWorld(repo = 'acme/shop', options: { env?: Record<string, string> } = {}): Promise<CascadeWorld> {
   const fake = await startFakeGitHub();
   fake.createRepo(repo, { defaultBranch: 'main', files: { 'README.md': 'shop\n', 'src/app.txt': 'one\ntwo\nthree\n' } });
-  const app = await startTestApp({ env: { GHE_HOST: fake.host, GHE_PROTOCOL: 'http' } });
+  const app = await startTestApp({ env: { GHE_HOST: fake.host, GHE_PROTOCOL: 'http', ...options.env } });
   const product = await app.call('POST', '/api/v1/admin/products', { body: { name: 'Shop', repo } });
   expect(product.status).toBe(201);
   const agent = await app.call('POST', '/api/v1/admin/tokens', { body: { user: 'agent' } });

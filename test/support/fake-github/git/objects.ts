@@ -39,10 +39,28 @@ export type TreeChange =
   | { path: string; mode: string; type: TreeEntryType; sha: string }
   | { path: string; delete: true };
 
+// Objects named by their full sha never change: what was read once is kept (per
+// repository), which saves most git processes on busy tests. Misses are not kept.
+const fullShaPattern = /^[0-9a-f]{40}$/;
+const knownTypes = new Map<string, string>();
+const knownCommits = new Map<string, CommitObject>();
+const cacheKey = (gitDir: string, sha: string) => `${gitDir}\0${sha}`;
+const copyCommit = (commit: CommitObject): CommitObject => ({
+  ...commit,
+  parents: [...commit.parents],
+  author: { ...commit.author },
+  committer: { ...commit.committer },
+});
+
 export function objectType(gitDir: string, sha: string): string | null {
   if (!/^[0-9a-f]{4,40}$/.test(sha)) return null;
+  const known = fullShaPattern.test(sha) ? knownTypes.get(cacheKey(gitDir, sha)) : undefined;
+  if (known) return known;
   const run = runGit(gitDir, ['cat-file', '-t', sha], { okStatuses: [1, 128] });
-  return run.status === 0 ? run.stdout.trim() : null;
+  if (run.status !== 0) return null;
+  const type = run.stdout.trim();
+  if (fullShaPattern.test(sha)) knownTypes.set(cacheKey(gitDir, sha), type);
+  return type;
 }
 
 export function writeBlob(gitDir: string, content: Buffer): string {
@@ -61,6 +79,14 @@ function gitDate(iso: string): string {
 }
 
 export function readCommit(gitDir: string, sha: string): CommitObject | null {
+  const known = fullShaPattern.test(sha) ? knownCommits.get(cacheKey(gitDir, sha)) : undefined;
+  if (known) return copyCommit(known);
+  const commit = readCommitWithGit(gitDir, sha);
+  if (commit) knownCommits.set(cacheKey(gitDir, commit.sha), copyCommit(commit));
+  return commit;
+}
+
+function readCommitWithGit(gitDir: string, sha: string): CommitObject | null {
   if (objectType(gitDir, sha) !== 'commit') return null;
   const fullSha = runGit(gitDir, ['rev-parse', '--verify', `${sha}^{commit}`]).stdout.trim();
   const raw = runGit(gitDir, ['cat-file', 'commit', fullSha]).stdout;
