@@ -57,7 +57,7 @@ describe('POST /api/v1/jobs/claim', () => {
     expect(response.body.job).toEqual(presentClaimedJob(row));
     expect(response.body.job.claimed_at).toBe(row.claimed_at!.toISOString());
     expect(Math.abs(row.claimed_at!.getTime() - Date.now())).toBeLessThan(60_000);
-    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status' }, orderBy: { seq: 'desc' } });
+    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status', payload: { path: ['job_id'], equals: row.id } }, orderBy: { seq: 'desc' } });
     expect(event.payload).toEqual(jobStatusEvent(row));
     expect(event.payload).toMatchObject({ job_id: row.id, status: 'claimed' });
   });

@@ -6,6 +6,7 @@ import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } fro
 import { enqueueJobs } from '../../src/services/jobs/enqueue.ts';
 import { createIdea } from '../../src/services/ideas/ideas.ts';
 import { jobStatusEvent } from '../../src/services/jobs/job-events.ts';
+import { quickStatusUpdate } from '../../src/services/jobs/quick-status.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -112,11 +113,10 @@ describe('status: the one-statement path (running, idea done) writes what the fu
     const { user, jobId, story } = await claimedJob();
     // a row with every field the event carries, so the SQL formatting is compared too
     await app.db.prisma.job.update({ where: { id: jobId }, data: { pushed_at: new Date('2026-01-02T03:04:05.678Z'), verify_result: 'PARTIAL', pr_url: 'https://example.test/pr/1', branch: 'feat/x' } });
-    await app.db.pool.query('DELETE FROM graphile_worker._private_jobs');
     const response = await report(user.token, jobId, { status: 'running', summary: 'working on it', model_id: 'model-1', input_tokens: 5 });
     expect(response.status).toBe(200);
     const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
-    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status' }, orderBy: { seq: 'desc' } });
+    const event = await app.db.prisma.changeEvent.findFirstOrThrow({ where: { type: 'claude_job_status', payload: { path: ['job_id'], equals: jobId } }, orderBy: { seq: 'desc' } });
     expect(event.payload).toEqual(jobStatusEvent(row));
     expect(event.payload).toMatchObject({ status: 'running', pushed_at: '2026-01-02T03:04:05.678Z', verify_result: 'partial', summary: 'working on it' });
     expect(response.body).toMatchObject({
@@ -128,12 +128,28 @@ describe('status: the one-statement path (running, idea done) writes what the fu
     expect(row).toMatchObject({ model_id: 'model-1', input_tokens: 5, status: 'RUNNING' });
     // started_at is the database's now() in UTC, not shifted by a session time zone
     expect(Math.abs(row.started_at!.getTime() - Date.now())).toBeLessThan(60_000);
-    const { rows } = await app.db.pool.query<{ task_identifier: string; key: string; queue_name: string; payload: unknown }>(
-      `SELECT t.identifier AS task_identifier, j.key, q.queue_name, j.payload
-         FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-         LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id`,
-    );
-    expect(rows).toEqual([{ task_identifier: 'refresh_story_check', key: `check:${story.id}`, queue_name: `story:${story.id}`, payload: { story_id: story.id } }]);
+  });
+
+  it("queues the story's check refresh in the same statement (seen inside its transaction, before the worker can run it)", async () => {
+    const { user, jobId, story } = await claimedJob();
+    const auth = { tokenId: (await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).claimed_by_token_id!, userId: user.id, userName: user.name, admin: false };
+    const client = await app.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const row = await quickStatusUpdate(client, auth, jobId, { status: 'running' });
+      expect(row).toMatchObject({ id: jobId, status: 'RUNNING', from_status: 'CLAIMED' });
+      const { rows } = await client.query<{ task_identifier: string; key: string; queue_name: string; payload: unknown }>(
+        `SELECT t.identifier AS task_identifier, j.key, q.queue_name, j.payload
+           FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+           LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
+          WHERE j.key = $1`,
+        [`check:${story.id}`],
+      );
+      expect(rows).toEqual([{ task_identifier: 'refresh_story_check', key: `check:${story.id}`, queue_name: `story:${story.id}`, payload: { story_id: story.id } }]);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   it('answers an idea job\'s done with the queue and sibling counts, and falls back to the full path for refusals', async () => {
