@@ -73,6 +73,26 @@ describe('POST /api/v1/jobs/{id}/verify', () => {
     expect(response.body).toMatchObject({ verify_result: 'empty', changed_paths: [] });
   });
 
+  it('writes nothing to a job cancelled while GitHub was being asked, and answers 409 JOB_CANCELLED', async () => {
+    const { product, story, user, jobId } = await claimedTaskJob();
+    tokenMock();
+    github()
+      .get(compareUrl(product.repo, story.branch))
+      .query(true)
+      .reply((_uri, _body, callback) => {
+        // the cascade cancels the job while the compare is on its way back
+        void app.db.prisma.job
+          .update({ where: { id: jobId }, data: { status: 'CANCELLED' } })
+          .then(() => callback(null, [200, { ahead_by: 1, total_commits: 1, commits: [], files: [{ filename: 'README.md', status: 'modified' }] }]));
+      });
+    const response = await app.call('POST', `/api/v1/jobs/${jobId}/verify`, { token: user.token, body: { branch: story.branch } });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('JOB_CANCELLED');
+    const job = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { trace: true } });
+    expect(job.verify_result).toBeNull();
+    expect(job.trace.filter((t) => t.message.startsWith('verify:'))).toEqual([]);
+  });
+
   it('answers 503 GITHUB_UNAVAILABLE when GitHub fails, and 409 WRONG_JOB_KIND for idea jobs', async () => {
     const { product, story, user, jobId } = await claimedTaskJob();
     tokenMock();

@@ -24,7 +24,7 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
   const { prisma } = services;
   const cascade = await prisma.cascade.findUnique({
     where: { id: cascadeId },
-    include: { steps: { orderBy: { created_at: 'asc' } }, failed_job: { include: { product: { include: { installation: true } } } } },
+    include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] }, failed_job: { include: { product: { include: { installation: true } } } } },
   });
   if (!cascade || cascade.status === 'DONE') return;
   const product = cascade.failed_job.product;

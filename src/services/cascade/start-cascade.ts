@@ -73,6 +73,7 @@ export async function startCascade(
     where: { product_id: { in: [...new Set(stories.map((s) => s.product_id))] }, head_ref: { in: stories.map((s) => s.branch) } },
     orderBy: { number: 'desc' },
   });
+  // one insert, one created_at: the steps keep the stories' order through their ids (cuid counts up)
   await tx.cascadeStep.createMany({
     data: stories.map((story) => {
       const pr = prs.find((p) => p.head_ref === story.branch && p.product_id === story.product_id);

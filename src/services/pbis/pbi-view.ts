@@ -17,7 +17,7 @@ export async function getPbiView(prisma: PrismaClient, pbiId: string) {
           },
         },
       },
-      cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: { created_at: 'asc' } } } },
+      cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] } } },
     },
   });
   if (!pbi) throw notFound('PBI', pbiId);

@@ -7,6 +7,7 @@ import { splitRepo } from '../github/branches.ts';
 import { listChangedFiles } from '../github/changed-files.ts';
 import { loadActiveJob } from '../jobs/active-job.ts';
 import { addTrace } from '../jobs/trace.ts';
+import { reportableStatuses } from '../jobs/status-rules.ts';
 import { lower } from '../present.ts';
 import { matchPlan } from './plan-match.ts';
 
@@ -31,13 +32,24 @@ export async function verifyJob(services: Pick<AppServices, 'prisma' | 'github'>
   }
   const changedPaths = changed ?? [];
   const match = matchPlan(job.task.plan_paths, changedPaths);
-  await services.prisma.$transaction(async (tx) => {
-    await tx.job.update({ where: { id: jobId }, data: { verify_result: match.verify_result, heartbeat_at: new Date() } });
+  const written = await services.prisma.$transaction(async (tx) => {
+    // the job may have been cancelled (or reported) while GitHub was asked: write only a job still ours and active
+    const { count } = await tx.job.updateMany({
+      where: { id: jobId, claimed_by_token_id: auth.tokenId, status: { in: reportableStatuses } },
+      data: { verify_result: match.verify_result, heartbeat_at: new Date() },
+    });
+    if (count === 0) return false;
     await addTrace(tx, {
       job_id: jobId,
       message: `verify: ${lower(match.verify_result)} (${changedPaths.length} changed file(s)${changed === null ? `, no branch ${head}` : ''}, ${match.missing_paths.length} plan path(s) missing)`,
     });
+    return true;
   });
+  if (!written) {
+    // says why: JOB_CANCELLED, JOB_TERMINAL or PERMISSION_DENIED
+    await loadActiveJob(services.prisma, auth, jobId);
+    throw new DomainError('JOB_TERMINAL', `job ${jobId} ended while it was being verified`);
+  }
   return {
     job_id: jobId,
     verify_result: lower(match.verify_result),
