@@ -161,7 +161,7 @@ export async function benchWebhooks(): Promise<{ rows: WebhookBenchRow[] }> {
     const bareRate = rate(bareHttp);
     return {
       rows: [
-        { name: `signed pull_request deliveries through the app (HTTP, Probot, DB upsert), ${concurrency} concurrent`, value: appRate, unit: 'deliveries/s', baseline: bareRate, ratio: appRate / bareRate },
+        { name: `signed pull_request deliveries through the app (HTTP, Probot, DB upsert), ${concurrency} concurrent`, value: appRate, unit: 'deliveries/s', baseline: bareRate, ratio: appRate / bareRate, target: '≥ 50 % of baseline', pass: appRate / bareRate >= 0.5 },
         { name: 'app delivery latency p50', value: percentile(ours.latenciesMs, 50), unit: 'ms', baseline: percentile(bareHttp.latenciesMs, 50) },
         { name: 'app delivery latency p99', value: percentile(ours.latenciesMs, 99), unit: 'ms', baseline: percentile(bareHttp.latenciesMs, 99) },
         { name: 'bare @octokit/webhooks verify+dispatch, in process (no HTTP)', value: rate(inProcess), unit: 'deliveries/s' },

@@ -43,7 +43,8 @@ export async function startCascade(
 
   const cascade = await tx.cascade.create({ data: { pbi_id: pbiId, open_pbi_id: pbiId, failed_job_id: failed.id } });
   const reason = `cancelled by the PBI fail-cascade ${cascade.id}: job ${failed.id} failed`;
-  // one statement for any number of siblings: cancel, trace and announce each (S10)
+  // one statement for any number of siblings: cancel, trace and announce each (S10),
+  // link the failed job and record the cancelled ids on the cascade
   const cancelled = await tx.$queryRaw<{ id: string }[]>`
     WITH cancelled AS (
       UPDATE jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now(), cascade_id = ${cascade.id}, error = ${reason}
@@ -55,12 +56,16 @@ export async function startCascade(
       RETURNING id
     ), events AS (
       SELECT 'claude_job_status' AS type, c.user_id, ${Prisma.raw(jobStatusEventSql('c'))} AS event FROM cancelled c
-    ), ${Prisma.raw(publishChangesSql('events'))}
-    SELECT id, (SELECT count(*) FROM traced) AS traced, (SELECT count(*) FROM announced) AS announced
+    ), ${Prisma.raw(publishChangesSql('events'))}, failed_job AS (
+      UPDATE jobs SET cascade_id = ${cascade.id}, updated_at = now() WHERE id = ${failed.id} RETURNING id
+    ), recorded AS (
+      UPDATE cascades SET cancelled_job_ids = (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM cancelled)
+      WHERE id = ${cascade.id} RETURNING id
+    )
+    SELECT id, (SELECT count(*) FROM traced) AS traced, (SELECT count(*) FROM announced) AS announced,
+           (SELECT count(*) FROM failed_job) AS linked, (SELECT count(*) FROM recorded) AS recorded
       FROM cancelled ORDER BY id`;
   const cancelledIds = cancelled.map((j) => j.id);
-  await tx.job.update({ where: { id: failed.id }, data: { cascade_id: cascade.id } });
-  await tx.cascade.update({ where: { id: cascade.id }, data: { cancelled_job_ids: cancelledIds } });
 
   // Branches to undo: each story of the PBI whose branch can hold pushed work
   // (a job that was claimed at some point, or is done), the failed one's included.
