@@ -130,6 +130,12 @@ describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_00
     // every cancelled sibling's change is published once, as jobStatusEvent() of its row (S10)
     const cancelledIds: string[] = failed.body.cascade.cancelled_job_ids;
     expect(cancelledIds.length).toBeGreaterThan(0);
+    expect(failedJob.body.trace).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: `PBI fail-cascade ${failed.body.cascade.id} opened: ${cancelledIds.length} sibling job(s) cancelled` }),
+    );
+    const stepCount = await app.db.prisma.cascadeStep.count({ where: { cascade_id: failed.body.cascade.id } });
+    const opened = await app.db.prisma.traceEntry.findMany({ where: { cascade_id: failed.body.cascade.id }, orderBy: { id: 'asc' } });
+    expect(opened[0]!.message).toBe(`opened after job ${jobF.id} failed: ${cancelledIds.length} sibling job(s) cancelled, ${stepCount} branch(es) to undo`);
     const events = await app.db.prisma.changeEvent.findMany({ where: { type: 'claude_job_status' } });
     for (const id of cancelledIds) {
       const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id } });

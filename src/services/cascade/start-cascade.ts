@@ -2,8 +2,7 @@
 // PBI's cascade (or note a no-op when one is open), cancel every queued,
 // claimed or running sibling across the PBI's stories, plan one undo step per
 // story branch, and queue the durable GitHub undo — all committed together.
-import { Prisma } from '../../generated/prisma/client.ts';
-import { enqueueBackground } from '../background/enqueue.ts';
+import { Prisma, type PullRequestState } from '../../generated/prisma/client.ts';
 import { publishChangesSql } from '../events/publish.ts';
 import { jobStatusEventSql } from '../jobs/job-events.ts';
 import { addTrace } from '../jobs/trace.ts';
@@ -42,10 +41,25 @@ export async function startCascade(
   }
 
   const cascade = await tx.cascade.create({ data: { pbi_id: pbiId, open_pbi_id: pbiId, failed_job_id: failed.id } });
+
+  // Branches to undo: each story of the PBI whose branch can hold pushed work
+  // (a job that was claimed at some point, or is done; the cancel below changes
+  // neither), the failed one's included, each with its newest pull request.
+  const stories = await tx.$queryRaw<{ id: string; branch: string; pull_number: number | null; pull_state: PullRequestState | null }[]>`
+    SELECT s.id, s.branch, pr.number AS pull_number, pr.state::text AS pull_state
+      FROM stories s
+      LEFT JOIN LATERAL (
+        SELECT number, state FROM pull_requests p WHERE p.product_id = s.product_id AND p.head_ref = s.branch ORDER BY number DESC LIMIT 1
+      ) pr ON true
+     WHERE s.pbi_id = ${pbiId}
+       AND EXISTS (SELECT 1 FROM jobs j WHERE j.story_id = s.id AND (j.claimed_at IS NOT NULL OR j.status = 'DONE' OR j.id = ${failed.id}))
+     ORDER BY s.position`;
+
+  // One statement for any number of siblings: cancel, trace and announce each
+  // (S10); link the failed job, record the cancelled ids and the cascade's
+  // opening traces, and queue the durable undo. It always answers one row.
   const reason = `cancelled by the PBI fail-cascade ${cascade.id}: job ${failed.id} failed`;
-  // one statement for any number of siblings: cancel, trace and announce each (S10),
-  // link the failed job and record the cancelled ids on the cascade
-  const cancelled = await tx.$queryRaw<{ id: string }[]>`
+  const [outcome] = await tx.$queryRaw<{ cancelled_ids: string[] }[]>`
     WITH cancelled AS (
       UPDATE jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now(), cascade_id = ${cascade.id}, error = ${reason}
       WHERE pbi_id = ${pbiId} AND status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND id <> ${failed.id}
@@ -60,40 +74,37 @@ export async function startCascade(
       UPDATE jobs SET cascade_id = ${cascade.id}, updated_at = now() WHERE id = ${failed.id} RETURNING id
     ), recorded AS (
       UPDATE cascades SET cancelled_job_ids = (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM cancelled)
-      WHERE id = ${cascade.id} RETURNING id
+      WHERE id = ${cascade.id} RETURNING cancelled_job_ids
+    ), opened AS (
+      INSERT INTO trace_entries (cascade_id, job_id, level, message)
+      SELECT ${cascade.id}, NULL, 'INFO'::"TraceLevel",
+             format('opened after job %s failed: %s sibling job(s) cancelled, %s branch(es) to undo', ${failed.id}::text, count(*), ${stories.length}::int)
+        FROM cancelled
+      UNION ALL
+      SELECT NULL, ${failed.id}, 'WARN'::"TraceLevel",
+             format('PBI fail-cascade %s opened: %s sibling job(s) cancelled', ${cascade.id}::text, count(*))
+        FROM cancelled
+      RETURNING id
+    ), queued AS (
+      -- enqueueBackground('cascade_undo', …) in SQL: it commits with everything above
+      SELECT graphile_worker.add_job('cascade_undo', json_build_object('cascade_id', ${cascade.id}::text),
+             queue_name => ${cascadeQueue(cascade.id)}::text, max_attempts => 12, job_key => ${`cascade:${cascade.id}`}::text)
     )
-    SELECT id, (SELECT count(*) FROM traced) AS traced, (SELECT count(*) FROM announced) AS announced,
-           (SELECT count(*) FROM failed_job) AS linked, (SELECT count(*) FROM recorded) AS recorded
-      FROM cancelled ORDER BY id`;
-  const cancelledIds = cancelled.map((j) => j.id);
+    SELECT recorded.cancelled_job_ids AS cancelled_ids,
+           (SELECT count(*) FROM traced) AS traced, (SELECT count(*) FROM announced) AS announced,
+           (SELECT count(*) FROM failed_job) AS linked, (SELECT count(*) FROM opened) AS opened, (SELECT count(*) FROM queued) AS queued
+      FROM recorded`;
+  const cancelledIds = outcome!.cancelled_ids;
 
-  // Branches to undo: each story of the PBI whose branch can hold pushed work
-  // (a job that was claimed at some point, or is done), the failed one's included.
-  const stories = await tx.story.findMany({
-    where: { pbi_id: pbiId, jobs: { some: { OR: [{ claimed_at: { not: null } }, { status: 'DONE' }, { id: failed.id }] } } },
-    select: { id: true, branch: true, product_id: true },
-    orderBy: { position: 'asc' },
-  });
-  const prs = await tx.pullRequest.findMany({
-    where: { product_id: { in: [...new Set(stories.map((s) => s.product_id))] }, head_ref: { in: stories.map((s) => s.branch) } },
-    orderBy: { number: 'desc' },
-  });
   // one insert, one created_at: the steps keep the stories' order through their ids (cuid counts up)
   await tx.cascadeStep.createMany({
-    data: stories.map((story) => {
-      const pr = prs.find((p) => p.head_ref === story.branch && p.product_id === story.product_id);
-      return { cascade_id: cascade.id, branch: story.branch, story_id: story.id, pull_number: pr?.number ?? null, action: planStep(pr ?? null).action };
-    }),
+    data: stories.map((story) => ({
+      cascade_id: cascade.id,
+      branch: story.branch,
+      story_id: story.id,
+      pull_number: story.pull_number,
+      action: planStep(story.pull_state ? { state: story.pull_state } : null).action,
+    })),
   });
-  await tx.traceEntry.createMany({
-    data: [
-      {
-        cascade_id: cascade.id,
-        message: `opened after job ${failed.id} failed: ${cancelledIds.length} sibling job(s) cancelled, ${stories.length} branch(es) to undo`,
-      },
-      { job_id: failed.id, level: 'WARN', message: `PBI fail-cascade ${cascade.id} opened: ${cancelledIds.length} sibling job(s) cancelled` },
-    ],
-  });
-  await enqueueBackground(tx, 'cascade_undo', { cascade_id: cascade.id }, { queueName: cascadeQueue(cascade.id), jobKey: `cascade:${cascade.id}`, maxAttempts: 12 });
   return { id: cascade.id, cancelled_job_ids: cancelledIds };
 }
