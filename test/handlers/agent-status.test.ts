@@ -110,7 +110,7 @@ describe('POST /api/v1/jobs/{id}/status: transitions', () => {
 
 describe('status: the one-statement path (running, idea done) writes what the full path writes', () => {
   it('stores the same S10 event as jobStatusEvent() of the row, with ISO timestamps, and queues the check refresh of a task', async () => {
-    const { user, jobId, story } = await claimedJob();
+    const { user, jobId } = await claimedJob();
     // a row with every field the event carries, so the SQL formatting is compared too
     await app.db.prisma.job.update({ where: { id: jobId }, data: { pushed_at: new Date('2026-01-02T03:04:05.678Z'), verify_result: 'PARTIAL', pr_url: 'https://example.test/pr/1', branch: 'feat/x' } });
     const response = await report(user.token, jobId, { status: 'running', summary: 'working on it', model_id: 'model-1', input_tokens: 5 });
