@@ -85,6 +85,12 @@ export function assertReportable(job: { id: string; status: JobStatus; claimed_b
   }
 }
 
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s to finish) answer 500 when the
+ * pool is busy for a moment; a failure's transaction also cancels the PBI.
+ */
+const statusTransactionLimits = { maxWait: 5_000, timeout: 15_000 };
+
 type StatusServices = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
 
 export async function updateJobStatus(services: StatusServices, hooks: StatusHooks, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
@@ -191,7 +197,7 @@ async function updateJobStatusInTransaction(
     // cancel (which waits for that row) would deadlock.
     if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
     return { updated, cascade, from: locked[0]!.status };
-  });
+  }, statusTransactionLimits);
   services.metrics.jobTransitions.inc({ from: lower(from), to: lower(newStatus) });
 
   let prUrl = updated.pr_url;
