@@ -8,7 +8,7 @@ import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
 import { startMergeMethodRunner } from './services/pull-requests/merge-method-runner.ts';
-import { queueCheckRefresh } from './services/checks/queue-check-refresh.ts';
+import { queueCheckRefreshIn } from './services/checks/queue-check-refresh.ts';
 import { createRouter } from './http/router.ts';
 import { buildRoutes } from './routes.ts';
 import type { Logger } from './logger.ts';
@@ -58,8 +58,8 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     registerWebhooks(probot, services, {
       mergeMethods,
       // a story PR changed (new head, merged, closed): its check run follows
-      afterPullRequestChange: async (tx, change) => {
-        if (change.record.story_id) await queueCheckRefresh(tx, change.record.story_id);
+      afterPullRequestChange: async (sql, change) => {
+        if (change.record.story_id) await queueCheckRefreshIn(sql, change.record.story_id);
       },
     });
     probot.on('check_run.rerequested', checkRunRerequestedHandler(services));

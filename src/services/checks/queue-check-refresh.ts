@@ -1,4 +1,5 @@
 // Queues the refresh of a story's check run, serially per story, de-duplicated.
+import type { SqlClient } from '../../db/transaction.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 
 export const storyQueue = (storyId: string) => `story:${storyId}`;
@@ -16,3 +17,8 @@ export async function queueCheckRefresh(tx: Parameters<typeof enqueueBackground>
 export const queueCheckRefreshSql = (storyId: string) =>
   `graphile_worker.add_job('refresh_story_check', json_build_object('story_id', ${storyId}),
      queue_name => 'story:' || ${storyId}, max_attempts => 25, job_key => 'check:' || ${storyId})`;
+
+/** queueCheckRefresh inside a pg transaction (the webhook path). */
+export async function queueCheckRefreshIn(sql: SqlClient, storyId: string): Promise<void> {
+  await sql.query({ name: 'queue-check-refresh', text: `SELECT ${queueCheckRefreshSql('$1::text')}`, values: [storyId] });
+}

@@ -2,7 +2,9 @@
 // Its row is inserted in the same transaction as its effect, so a redelivery,
 // or the same delivery racing on another replica, finds the row and does
 // nothing; a delivery whose effect failed left no row and can be redelivered.
+import type pg from 'pg';
 import type { PrismaClient } from '../../db/client.ts';
+import { withTransaction, type SqlClient } from '../../db/transaction.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
 export interface Delivery {
@@ -31,3 +33,16 @@ export async function onceForDelivery<T>(prisma: PrismaClient, delivery: Deliver
 
 /** Well inside GitHub's 10 s for the delivery's answer, roomy for a busy pool. */
 const transactionLimits = { maxWait: 4000, timeout: 8000 };
+
+/** onceForDelivery on a pg transaction, for deliveries whose effect is plain SQL (pull_request). */
+export async function onceForDeliverySql<T>(pool: pg.Pool, delivery: Delivery, effect: (sql: SqlClient) => Promise<T>): Promise<DeliveryResult<T>> {
+  return withTransaction(pool, async (sql) => {
+    const inserted = await sql.query({
+      name: 'record-webhook-delivery',
+      text: 'INSERT INTO webhook_deliveries (id, event, action) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+      values: [delivery.id, delivery.event, delivery.action ?? null],
+    });
+    if (inserted.rowCount === 0) return { duplicate: true } as const;
+    return { duplicate: false, result: await effect(sql) } as const;
+  });
+}

@@ -1,9 +1,10 @@
 // `pull_request` webhooks (opened, reopened, edited, synchronize, closed): the
 // delivery is recorded and the PR record updated in one transaction; a merged
 // PR's merge method is left for the caller to resolve after answering GitHub.
+import type { SqlClient } from '../../db/transaction.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
-import { onceForDelivery, type Delivery, type Tx } from './deliveries.ts';
+import { onceForDeliverySql, type Delivery } from './deliveries.ts';
 import { snapshotOf, type GitHubPull } from './pull-state.ts';
 import { recordPullRequest } from './record-pull-request.ts';
 
@@ -19,7 +20,7 @@ export interface PullRequestChange {
  * queue the story's check run for a new head sha (graphile-worker's add_job is
  * transactional). Throwing rolls the delivery back.
  */
-export type PullRequestChangeHook = (tx: Tx, change: PullRequestChange) => Promise<void>;
+export type PullRequestChangeHook = (sql: SqlClient, change: PullRequestChange) => Promise<void>;
 
 export type PullEventOutcome =
   | { kind: 'duplicate' }
@@ -28,22 +29,24 @@ export type PullEventOutcome =
   | { kind: 'created' | 'updated' | 'unchanged'; record: PullRequest; needsMergeMethod: boolean };
 
 export async function applyPullRequestEvent(
-  services: Pick<AppServices, 'prisma'>,
+  services: Pick<AppServices, 'pool'>,
   delivery: Delivery,
   event: { pull: GitHubPull; repository: { id: number; full_name: string } },
   options: { afterChange?: PullRequestChangeHook | undefined } = {},
 ): Promise<PullEventOutcome> {
-  const { prisma } = services;
-  const product = await prisma.product.findFirst({
-    where: { OR: [{ github_repo_id: BigInt(event.repository.id) }, { repo_key: event.repository.full_name.toLowerCase() }] },
-    select: { id: true, repo: true, github_repo_id: true },
+  const { pool } = services;
+  const { rows } = await pool.query<{ id: string; repo: string; github_repo_id: string | null }>({
+    name: 'product-of-repository',
+    text: 'SELECT id, repo, github_repo_id::text AS github_repo_id FROM products WHERE github_repo_id = $1 OR repo_key = $2 LIMIT 1',
+    values: [event.repository.id, event.repository.full_name.toLowerCase()],
   });
-  if (!product) return { kind: 'ignored', reason: `no product for ${event.repository.full_name}` };
+  if (!rows[0]) return { kind: 'ignored', reason: `no product for ${event.repository.full_name}` };
+  const product = { ...rows[0], github_repo_id: rows[0].github_repo_id === null ? null : BigInt(rows[0].github_repo_id) };
   const pull = snapshotOf(event.pull);
-  const done = await onceForDelivery(prisma, delivery, async (tx) => {
-    const outcome = await recordPullRequest(tx, product, pull, { kind: 'webhook', action: delivery.action ?? '' });
+  const done = await onceForDeliverySql(pool, delivery, async (sql) => {
+    const outcome = await recordPullRequest(sql, product, pull, { kind: 'webhook', action: delivery.action ?? '' });
     if (options.afterChange && (outcome.kind === 'created' || outcome.kind === 'updated') && outcome.record.story_id) {
-      await options.afterChange(tx, { record: outcome.record, previous: outcome.kind === 'updated' ? outcome.previous : null });
+      await options.afterChange(sql, { record: outcome.record, previous: outcome.kind === 'updated' ? outcome.previous : null });
     }
     return outcome;
   });

@@ -3,6 +3,7 @@
 //   GET pulls?state=open (all pages)       adopts story PRs we never heard of
 //   GET pulls/{n} per record not final     that the open list did not cover
 //   merge-method reads for merged records  without a method (merge-method.ts)
+import { withTransaction } from '../../db/transaction.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import { splitRepo } from '../github/branches.ts';
@@ -11,10 +12,10 @@ import { isFinalPull, snapshotOf, type GitHubPull } from './pull-state.ts';
 import { recordPullRequest, type ProductRef, type RecordOutcome } from './record-pull-request.ts';
 import { resolveMergeMethod } from './resolve-merge-method.ts';
 
-type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
+type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log'>;
 
 async function record(services: Services, product: ProductRef, pull: GitHubPull): Promise<RecordOutcome> {
-  return services.prisma.$transaction((tx) => recordPullRequest(tx, product, snapshotOf(pull), { kind: 'reconcile' }));
+  return withTransaction(services.pool, (sql) => recordPullRequest(sql, product, snapshotOf(pull), { kind: 'reconcile' }));
 }
 
 /** Merged is final: a merged record with its merge commit needs only its merge method, not a read. */

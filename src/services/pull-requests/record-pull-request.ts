@@ -2,8 +2,10 @@
 // caller's transaction: the row is locked, the order rule decides (pull-state.ts),
 // PRs on a story branch of the product's own repository are adopted, and the
 // story's done jobs learn the PR's URL. Anything else is not ours and is left alone.
+// Plain SQL on a pg transaction: every webhook delivery comes through here.
+import { randomUUID } from 'node:crypto';
+import type { SqlClient } from '../../db/transaction.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
-import type { Tx } from './deliveries.ts';
 import { decidePullUpdate, type PullSnapshot, type PullSource } from './pull-state.ts';
 
 export interface ProductRef {
@@ -33,27 +35,21 @@ export function foreignPullReason(product: ProductRef, pull: Pick<PullSnapshot, 
   return null;
 }
 
-export async function recordPullRequest(tx: Tx, product: ProductRef, pull: PullSnapshot, source: PullSource): Promise<RecordOutcome> {
-  let held = await lockPullRequest(tx, product.id, pull.number);
+export async function recordPullRequest(sql: SqlClient, product: ProductRef, pull: PullSnapshot, source: PullSource): Promise<RecordOutcome> {
+  let held = await lockPullRequest(sql, product.id, pull.number);
   const foreign = foreignPullReason(product, pull);
-  const story =
-    foreign === null && !held?.story_id
-      ? await tx.story.findUnique({ where: { product_id_branch: { product_id: product.id, branch: pull.headRef } }, select: { id: true } })
-      : null;
+  const story = foreign === null && !held?.story_id ? await storyOnBranch(sql, product.id, pull.headRef) : null;
 
   if (!held) {
     if (foreign) return { kind: 'not_ours', reason: foreign };
     if (!story) return { kind: 'not_ours', reason: `head ${pull.headRef} is not a story branch of ${product.repo}` };
-    const created = await tx.pullRequest.createManyAndReturn({
-      data: [{ ...githubFields(pull), product_id: product.id, story_id: story.id, repo: product.repo, number: pull.number }],
-      skipDuplicates: true,
-    });
-    if (created[0]) {
-      await shareUrlWithStoryJobs(tx, created[0]);
-      return { kind: 'created', record: created[0] };
+    const created = await insertPullRequest(sql, { ...githubFields(pull), product_id: product.id, story_id: story.id, repo: product.repo, number: pull.number });
+    if (created) {
+      await shareUrlWithStoryJobs(sql, created);
+      return { kind: 'created', record: created };
     }
     // inserted meanwhile by someone else (ensureStoryPullRequest, another replica): update that row
-    held = (await lockPullRequest(tx, product.id, pull.number))!;
+    held = (await lockPullRequest(sql, product.id, pull.number))!;
   }
 
   const decision = decidePullUpdate(held, pull, source);
@@ -65,17 +61,67 @@ export async function recordPullRequest(tx: Tx, product: ProductRef, pull: PullS
   }
   if (story && !held.story_id) changes.story_id = story.id;
   if (Object.keys(changes).length === 0) return { kind: 'unchanged', record: held };
-  const record = await tx.pullRequest.update({ where: { id: held.id }, data: changes });
-  if (changes.story_id || changes.state) await shareUrlWithStoryJobs(tx, record);
+  const record = await updatePullRequest(sql, held.id, changes);
+  if (changes.story_id || changes.state) await shareUrlWithStoryJobs(sql, record);
   return { kind: 'updated', record, previous: held };
 }
 
+// The row as the Prisma model has it: TIMESTAMP(3) columns hold UTC, BIGINT comes as text.
+const pullColumns = `id, product_id, story_id, repo, number, github_id::text AS github_id, title, body, html_url,
+  head_ref, head_sha, head_repo, base_ref, state::text AS state, merged_at AT TIME ZONE 'UTC' AS merged_at,
+  closed_at AT TIME ZONE 'UTC' AS closed_at, merge_commit_sha, merge_method::text AS merge_method, merge_parent_sha,
+  created_by_app, github_updated_at AT TIME ZONE 'UTC' AS github_updated_at, created_at AT TIME ZONE 'UTC' AS created_at,
+  updated_at AT TIME ZONE 'UTC' AS updated_at`;
+
+type PullRow = Omit<PullRequest, 'github_id'> & { github_id: string | null };
+const pullRequestOf = (row: PullRow): PullRequest => ({ ...row, github_id: row.github_id === null ? null : BigInt(row.github_id) });
+
+/** A value as pg should send it: Dates in UTC (the columns have no zone), bigints as text. */
+const sqlValue = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : typeof value === 'bigint' ? value.toString() : value);
+
 /** The row, locked for the rest of the transaction: concurrent deliveries for one PR apply in turn. */
-async function lockPullRequest(tx: Tx, productId: string, number: number): Promise<PullRequest | null> {
-  // one round trip for lock and read: $queryRaw maps the columns' types as the model does
-  const rows = await tx.$queryRaw<PullRequest[]>`
-    SELECT * FROM pull_requests WHERE product_id = ${productId} AND number = ${number} FOR UPDATE`;
+async function lockPullRequest(sql: SqlClient, productId: string, number: number): Promise<PullRequest | null> {
+  const { rows } = await sql.query<PullRow>({
+    name: 'lock-pull-request',
+    text: `SELECT ${pullColumns} FROM pull_requests WHERE product_id = $1 AND number = $2 FOR UPDATE`,
+    values: [productId, number],
+  });
+  return rows[0] ? pullRequestOf(rows[0]) : null;
+}
+
+async function storyOnBranch(sql: SqlClient, productId: string, branch: string): Promise<{ id: string } | null> {
+  const { rows } = await sql.query<{ id: string }>({
+    name: 'story-on-branch',
+    text: 'SELECT id FROM stories WHERE product_id = $1 AND branch = $2',
+    values: [productId, branch],
+  });
   return rows[0] ?? null;
+}
+
+type NewPull = ReturnType<typeof githubFields> & Pick<PullRequest, 'product_id' | 'story_id' | 'repo' | 'number'>;
+
+/** Inserts the record, or returns null when a row for the PR exists already. */
+async function insertPullRequest(sql: SqlClient, fields: NewPull): Promise<PullRequest | null> {
+  const columns = Object.keys(fields);
+  const { rows } = await sql.query<PullRow>(
+    `INSERT INTO pull_requests (id, ${columns.join(', ')}, updated_at)
+     VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')}, now())
+     ON CONFLICT (product_id, number) DO NOTHING
+     RETURNING ${pullColumns}`,
+    // ids are opaque text; Prisma's cuid() is not available outside its client
+    [randomUUID(), ...Object.values(fields).map(sqlValue)],
+  );
+  return rows[0] ? pullRequestOf(rows[0]) : null;
+}
+
+async function updatePullRequest(sql: SqlClient, id: string, changes: Partial<PullRequest>): Promise<PullRequest> {
+  const entries = Object.entries(changes);
+  const { rows } = await sql.query<PullRow>(
+    `UPDATE pull_requests SET ${entries.map(([column], i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now()
+     WHERE id = $1 RETURNING ${pullColumns}`,
+    [id, ...entries.map(([, value]) => sqlValue(value))],
+  );
+  return pullRequestOf(rows[0]!);
 }
 
 function githubFields(pull: PullSnapshot) {
@@ -106,10 +152,12 @@ function sameValue(a: unknown, b: unknown): boolean {
  * (an adopted PR), when the PR is new to the story or comes back; later jobs
  * get it from ensureStoryPullRequest.
  */
-async function shareUrlWithStoryJobs(tx: Tx, record: PullRequest): Promise<void> {
+async function shareUrlWithStoryJobs(sql: SqlClient, record: PullRequest): Promise<void> {
   if (!record.story_id || record.state === 'CLOSED') return;
-  await tx.job.updateMany({
-    where: { story_id: record.story_id, status: 'DONE', pushed_at: { not: null }, pr_url: null },
-    data: { pr_url: record.html_url },
+  await sql.query({
+    name: 'share-pr-url-with-story-jobs',
+    text: `UPDATE jobs SET pr_url = $1, updated_at = now()
+            WHERE story_id = $2 AND status = 'DONE' AND pushed_at IS NOT NULL AND pr_url IS NULL`,
+    values: [record.html_url, record.story_id],
   });
 }

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const apply = (payload: Payload, options: Parameters<typeof applyPullRequestEvent>[3] = {}, id = randomUUID()) =>
-  applyPullRequestEvent({ prisma }, { id, event: 'pull_request', action: payload.action }, { pull: payload.pull_request as GitHubPull, repository: payload.repository }, options);
+  applyPullRequestEvent({ pool: database.db.pool }, { id, event: 'pull_request', action: payload.action }, { pull: payload.pull_request as GitHubPull, repository: payload.repository }, options);
 
 const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 12, 0, second)).toISOString();
 
