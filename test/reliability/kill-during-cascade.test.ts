@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.ts';
-import { adminToken, projectRoot, testPrivateKey } from '../support/app.ts';
+import { adminToken, appProcessEnv, projectRoot } from '../support/app.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { freePort } from '../../src/server.ts';
 import { until } from '../cascade/support.ts';
@@ -17,19 +17,7 @@ const children: ChildProcess[] = [];
 async function startAppProcess(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH,
-      APP_ID: '1',
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET: 'crash-test-secret',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      GHE_HOST: fake.host,
-      GHE_PROTOCOL: 'http',
-      SCRUM4ME_ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'warn',
-    },
+    env: appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port, webhookSecret: 'crash-test-secret' }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);

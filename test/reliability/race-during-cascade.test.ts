@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.ts';
-import { adminToken, projectRoot, testPrivateKey } from '../support/app.ts';
+import { adminToken, appProcessEnv, projectRoot } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../../src/server.ts';
 import { until } from '../cascade/support.ts';
@@ -52,19 +52,7 @@ const appEntry = `
 async function startAppProcess(): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', appEntry], {
     cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH,
-      APP_ID: '1',
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET: 'race-test-secret',
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      GHE_HOST: fake.host,
-      GHE_PROTOCOL: 'http',
-      SCRUM4ME_ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'warn',
-    },
+    env: appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port: await freePort(), webhookSecret: 'race-test-secret' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   app = child;

@@ -19,6 +19,23 @@ export function testPrivateKey(): string {
   return cachedKey;
 }
 
+/** The environment of an app started as its own process (`src/main.ts` or a test entry) against a fake GitHub. */
+export function appProcessEnv(options: { databaseUrl: string; gheHost: string; port: number; webhookSecret: string }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    APP_ID: '1',
+    PRIVATE_KEY: testPrivateKey(),
+    WEBHOOK_SECRET: options.webhookSecret,
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl,
+    GHE_HOST: options.gheHost,
+    GHE_PROTOCOL: 'http',
+    SCRUM4ME_ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+  };
+}
+
 /** Probot's Octokit without retries or throttling, so tests run at full speed. */
 export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   ...options,
