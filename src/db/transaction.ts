@@ -2,10 +2,9 @@
 // need a lock and a decision in TypeScript between their statements (Prisma's
 // interactive transactions cost ~1 ms of CPU each; BENCHMARKS.md).
 import type pg from 'pg';
+import type { Queryable } from './queryable.ts';
 
-export type SqlClient = Pick<pg.PoolClient, 'query'>;
-
-export async function withTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, work: (sql: Queryable) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

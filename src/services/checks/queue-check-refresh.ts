@@ -1,7 +1,7 @@
 // Queues the refresh of a story's check run, serially per story, de-duplicated.
 // One SQL definition (queueCheckRefreshSql) serves Prisma transactions, pg
 // transactions and statements that change a story's jobs themselves.
-import type { SqlClient } from '../../db/transaction.ts';
+import type { Queryable } from '../../db/queryable.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 
@@ -25,6 +25,6 @@ export async function queueCheckRefresh(tx: Tx, storyId: string, options: { rese
 }
 
 /** queueCheckRefresh inside a pg transaction (the webhook path). */
-export async function queueCheckRefreshIn(sql: SqlClient, storyId: string): Promise<void> {
+export async function queueCheckRefreshIn(sql: Queryable, storyId: string): Promise<void> {
   await sql.query({ name: 'queue-check-refresh', text: `SELECT ${queueCheckRefreshSql('$1::text')}`, values: [storyId] });
 }

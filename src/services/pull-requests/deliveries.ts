@@ -4,7 +4,8 @@
 // nothing; a delivery whose effect failed left no row and can be redelivered.
 import type pg from 'pg';
 import type { PrismaClient } from '../../db/client.ts';
-import { withTransaction, type SqlClient } from '../../db/transaction.ts';
+import type { Queryable } from '../../db/queryable.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
 export interface Delivery {
@@ -35,7 +36,7 @@ export async function onceForDelivery<T>(prisma: PrismaClient, delivery: Deliver
 const transactionLimits = { maxWait: 4000, timeout: 8000 };
 
 /** onceForDelivery on a pg transaction, for deliveries whose effect is plain SQL (pull_request). */
-export async function onceForDeliverySql<T>(pool: pg.Pool, delivery: Delivery, effect: (sql: SqlClient) => Promise<T>): Promise<DeliveryResult<T>> {
+export async function onceForDeliverySql<T>(pool: pg.Pool, delivery: Delivery, effect: (sql: Queryable) => Promise<T>): Promise<DeliveryResult<T>> {
   return withTransaction(pool, async (sql) => {
     const inserted = await sql.query({
       name: 'record-webhook-delivery',

@@ -1,7 +1,7 @@
 // `pull_request` webhooks (opened, reopened, edited, synchronize, closed): the
 // delivery is recorded and the PR record updated in one transaction; a merged
 // PR's merge method is left for the caller to resolve after answering GitHub.
-import type { SqlClient } from '../../db/transaction.ts';
+import type { Queryable } from '../../db/queryable.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import { onceForDeliverySql, type Delivery } from './deliveries.ts';
@@ -20,7 +20,7 @@ export interface PullRequestChange {
  * queue the story's check run for a new head sha (graphile-worker's add_job is
  * transactional). Throwing rolls the delivery back.
  */
-export type PullRequestChangeHook = (sql: SqlClient, change: PullRequestChange) => Promise<void>;
+export type PullRequestChangeHook = (sql: Queryable, change: PullRequestChange) => Promise<void>;
 
 export type PullEventOutcome =
   | { kind: 'duplicate' }

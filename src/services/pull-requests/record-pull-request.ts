@@ -4,7 +4,7 @@
 // story's done jobs learn the PR's URL. Anything else is not ours and is left alone.
 // Plain SQL on a pg transaction: every webhook delivery comes through here.
 import { randomUUID } from 'node:crypto';
-import type { SqlClient } from '../../db/transaction.ts';
+import type { Queryable } from '../../db/queryable.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import { decidePullUpdate, type PullSnapshot, type PullSource } from './pull-state.ts';
 
@@ -35,7 +35,7 @@ export function foreignPullReason(product: ProductRef, pull: Pick<PullSnapshot, 
   return null;
 }
 
-export async function recordPullRequest(sql: SqlClient, product: ProductRef, pull: PullSnapshot, source: PullSource): Promise<RecordOutcome> {
+export async function recordPullRequest(sql: Queryable, product: ProductRef, pull: PullSnapshot, source: PullSource): Promise<RecordOutcome> {
   let held = await lockPullRequest(sql, product.id, pull.number);
   const foreign = foreignPullReason(product, pull);
   const story = foreign === null && !held?.story_id ? await storyOnBranch(sql, product.id, pull.headRef) : null;
@@ -80,7 +80,7 @@ const pullRequestOf = (row: PullRow): PullRequest => ({ ...row, github_id: row.g
 const sqlValue = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : typeof value === 'bigint' ? value.toString() : value);
 
 /** The row, locked for the rest of the transaction: concurrent deliveries for one PR apply in turn. */
-async function lockPullRequest(sql: SqlClient, productId: string, number: number): Promise<PullRequest | null> {
+async function lockPullRequest(sql: Queryable, productId: string, number: number): Promise<PullRequest | null> {
   const { rows } = await sql.query<PullRow>({
     name: 'lock-pull-request',
     text: `SELECT ${pullColumns} FROM pull_requests WHERE product_id = $1 AND number = $2 FOR UPDATE`,
@@ -89,7 +89,7 @@ async function lockPullRequest(sql: SqlClient, productId: string, number: number
   return rows[0] ? pullRequestOf(rows[0]) : null;
 }
 
-async function storyOnBranch(sql: SqlClient, productId: string, branch: string): Promise<{ id: string } | null> {
+async function storyOnBranch(sql: Queryable, productId: string, branch: string): Promise<{ id: string } | null> {
   const { rows } = await sql.query<{ id: string }>({
     name: 'story-on-branch',
     text: 'SELECT id FROM stories WHERE product_id = $1 AND branch = $2',
@@ -101,7 +101,7 @@ async function storyOnBranch(sql: SqlClient, productId: string, branch: string):
 type NewPull = ReturnType<typeof githubFields> & Pick<PullRequest, 'product_id' | 'story_id' | 'repo' | 'number'>;
 
 /** Inserts the record, or returns null when a row for the PR exists already. */
-async function insertPullRequest(sql: SqlClient, fields: NewPull): Promise<PullRequest | null> {
+async function insertPullRequest(sql: Queryable, fields: NewPull): Promise<PullRequest | null> {
   const columns = Object.keys(fields);
   const { rows } = await sql.query<PullRow>(
     `INSERT INTO pull_requests (id, ${columns.join(', ')}, updated_at)
@@ -114,7 +114,7 @@ async function insertPullRequest(sql: SqlClient, fields: NewPull): Promise<PullR
   return rows[0] ? pullRequestOf(rows[0]) : null;
 }
 
-async function updatePullRequest(sql: SqlClient, id: string, changes: Partial<PullRequest>): Promise<PullRequest> {
+async function updatePullRequest(sql: Queryable, id: string, changes: Partial<PullRequest>): Promise<PullRequest> {
   const entries = Object.entries(changes);
   const { rows } = await sql.query<PullRow>(
     `UPDATE pull_requests SET ${entries.map(([column], i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now()
@@ -152,7 +152,7 @@ function sameValue(a: unknown, b: unknown): boolean {
  * (an adopted PR), when the PR is new to the story or comes back; later jobs
  * get it from ensureStoryPullRequest.
  */
-async function shareUrlWithStoryJobs(sql: SqlClient, record: PullRequest): Promise<void> {
+async function shareUrlWithStoryJobs(sql: Queryable, record: PullRequest): Promise<void> {
   if (!record.story_id || record.state === 'CLOSED') return;
   await sql.query({
     name: 'share-pr-url-with-story-jobs',
