@@ -6,6 +6,7 @@ import { Prisma, type PullRequestState } from '../../generated/prisma/client.ts'
 import { publishChangesSql } from '../events/publish.ts';
 import { jobStatusEventSql } from '../jobs/job-events.ts';
 import { addTrace } from '../jobs/trace.ts';
+import { lockPbiForCascade } from './pbi-lock.ts';
 import { planStep } from './plan-steps.ts';
 
 export interface StartedCascade {
@@ -15,14 +16,10 @@ export interface StartedCascade {
 
 export const cascadeQueue = (cascadeId: string) => `cascade:${cascadeId}`;
 
-/**
- * Failures in one PBI queue up here, so exactly one of them opens the cascade.
- * A failing status call takes this lock before it locks its own job row: two
- * failures that each held their row and waited for the other would deadlock.
- */
-export async function lockPbiForCascade(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, pbiId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`cascade:${pbiId}`}))`;
-}
+// Failures in one PBI queue up on this lock, so exactly one of them opens the
+// cascade. A failing status call takes it before it locks its own job row: two
+// failures that each held their row and waited for the other would deadlock.
+export { lockPbiForCascade } from './pbi-lock.ts';
 
 export async function startCascade(
   tx: Prisma.TransactionClient,
