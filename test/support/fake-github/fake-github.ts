@@ -7,6 +7,7 @@ import { runGitAnywhere } from './git/cli.ts';
 import { readCommit, type CommitObject, type GitSignature } from './git/objects.ts';
 import { mergePullRequest, type MergeOutcome } from './merge-pull.ts';
 import { closePull, createPull, pullJsonNow, watchPullHeads } from './pull-requests.ts';
+import { renameRepo, type RenamedRepo, type RenameRepoOptions } from './rename.ts';
 import type { Route } from './router.ts';
 import { appRoutes } from './routes/apps.ts';
 import { branchRoutes } from './routes/branches.ts';
@@ -230,6 +231,16 @@ export class FakeGitHub {
     options: { from?: string; author?: GitSignature } = {},
   ): string {
     return pushFiles(this.state, this.repoRecord(fullName), { branch, files, message, ...options });
+  }
+
+  /** The owner renaming the repository: same id, new name in every answer; the old name redirects unless told not to. */
+  renameRepo(fullName: string, newName: string, options: RenameRepoOptions = {}): RenamedRepo {
+    return renameRepo(this.state, this.repoRecord(fullName), newName, options);
+  }
+
+  /** The repository's GitHub id (stays across renames). */
+  repoId(fullName: string): number {
+    return this.repoRecord(fullName).id;
   }
 
   protectBranch(fullName: string, branch: string): void {

@@ -1,6 +1,7 @@
 // What the fake GitHub remembers besides git objects: repositories, installations, pulls, comments, checks, events.
 import type { GitSignature } from './git/objects.ts';
 import type { Urls } from './shapes/accounts.ts';
+import { redirectedRepo } from './rename.ts';
 
 export interface InstallationRecord {
   id: number;
@@ -143,7 +144,7 @@ export class FakeState {
   }
 
   repo(owner: string, name: string): RepoRecord | undefined {
-    return this.repos.get(`${owner}/${name}`.toLowerCase());
+    return this.repos.get(`${owner}/${name}`.toLowerCase()) ?? redirectedRepo(this, owner, name);
   }
 
   emit(event: Omit<FakeWebhookEvent, 'id'>): void {
