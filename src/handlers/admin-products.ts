@@ -5,17 +5,17 @@ import { route, type Route } from '../http/router.ts';
 import type { AppServices } from '../services/app-services.ts';
 import { importBacklog } from '../services/backlog/import-backlog.ts';
 import { addProduct, getProduct, listProducts } from '../services/products/products.ts';
-import { branchName, caseInsensitiveEnum, idParams, repoFullName, verifyRequiredValues } from './schema-kit.ts';
+import { branchName, caseInsensitiveEnum, idParams, repoFullName, text, verifyRequiredValues } from './schema-kit.ts';
 
 export const addProductBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   repo: repoFullName,
   base_branch: branchName.optional(),
   auto_pr: z.boolean().optional(),
 });
 
-const code = z.string().trim().min(1).max(50).optional();
-const title = z.string().trim().min(1).max(300);
+const code = text().trim().min(1).max(50).optional();
+const title = text().trim().min(1).max(300);
 
 export const backlogBody = z.strictObject({
   pbis: z
@@ -32,8 +32,8 @@ export const backlogBody = z.strictObject({
                 .array(
                   z.strictObject({
                     title,
-                    plan: z.string().max(50_000).optional(),
-                    plan_paths: z.array(z.string().trim().min(1).max(500)).max(500).optional(),
+                    plan: text().max(50_000).optional(),
+                    plan_paths: z.array(text().trim().min(1).max(500)).max(500).optional(),
                     verify_only: z.boolean().optional(),
                     verify_required: caseInsensitiveEnum(verifyRequiredValues).optional(),
                   }),

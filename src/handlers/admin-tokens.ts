@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { route, type Route } from '../http/router.ts';
 import type { AppServices } from '../services/app-services.ts';
 import { createToken, revokeToken } from '../services/auth/tokens.ts';
-import { userName } from './schema-kit.ts';
+import { id, text, userName } from './schema-kit.ts';
 
 export const createTokenBody = z.strictObject({
   user: userName,
-  name: z.string().trim().min(1).max(100).optional(),
+  name: text().trim().min(1).max(100).optional(),
   admin: z.boolean().optional(),
 });
 
@@ -28,7 +28,7 @@ export function adminTokenRoutes(services: AppServices): Route[] {
       method: 'DELETE',
       path: '/api/v1/admin/tokens/:token_id',
       access: 'admin',
-      params: z.object({ token_id: z.string().min(1).max(100) }),
+      params: z.object({ token_id: id }),
       handle: async ({ params, log }) => {
         await revokeToken(services.prisma, params.token_id);
         // this replica forgets it now; the others when the revocation's NOTIFY arrives

@@ -7,12 +7,12 @@ import { reopenPbi } from '../services/cascade/reopen.ts';
 import { createIdea } from '../services/ideas/ideas.ts';
 import { enqueueJobs } from '../services/jobs/enqueue.ts';
 import { getPbiView } from '../services/pbis/pbi-view.ts';
-import { caseInsensitiveEnum, id, idParams, jobKinds, userName } from './schema-kit.ts';
+import { caseInsensitiveEnum, id, idParams, int32, jobKinds, text, userName } from './schema-kit.ts';
 
 export const createIdeaBody = z.strictObject({
   product_id: id,
-  title: z.string().trim().min(1).max(300),
-  body: z.string().max(50_000).optional(),
+  title: text().trim().min(1).max(300),
+  body: text().max(50_000).optional(),
 });
 
 export const enqueueJobsBody = z.strictObject({
@@ -20,7 +20,7 @@ export const enqueueJobsBody = z.strictObject({
   task_ids: z.array(id).min(1).max(1000).optional(),
   idea_id: id.optional(),
   kind: caseInsensitiveEnum(jobKinds).optional(),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+  priority: int32.optional(),
 });
 
 export function adminWorkRoutes(services: AppServices): Route[] {

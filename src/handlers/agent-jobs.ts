@@ -9,14 +9,12 @@ import { updateJobStatus, type StatusHooks } from '../services/jobs/update-statu
 import { issueGitToken } from '../services/github/git-token.ts';
 import { storeIdeaResult } from '../services/ideas/idea-results.ts';
 import { verifyJob } from '../services/verify/verify-job.ts';
-import { caseInsensitiveEnum, branchName, idParams, jobKinds } from './schema-kit.ts';
+import { caseInsensitiveEnum, branchName, idParams, jobKinds, text, tokenCount } from './schema-kit.ts';
 
 export const claimBody = z.strictObject({
   wait_seconds: z.number().int().min(0).max(60).optional(),
   kinds: z.array(caseInsensitiveEnum(jobKinds)).min(1).max(3).optional(),
 });
-
-const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
 
 export const statusBody = z.strictObject({
   status: z
@@ -24,18 +22,18 @@ export const statusBody = z.strictObject({
     .transform((s) => s.toLowerCase())
     .pipe(z.enum(['running', 'done', 'failed'])),
   branch: branchName.optional(),
-  summary: z.string().max(1000).optional(),
-  error: z.string().max(2000).optional(),
-  model_id: z.string().min(1).max(200).optional(),
-  input_tokens: tokenCount,
-  output_tokens: tokenCount,
-  cache_read_tokens: tokenCount,
-  cache_write_tokens: tokenCount,
+  summary: text().max(1000).optional(),
+  error: text().max(2000).optional(),
+  model_id: text().min(1).max(200).optional(),
+  input_tokens: tokenCount.optional(),
+  output_tokens: tokenCount.optional(),
+  cache_read_tokens: tokenCount.optional(),
+  cache_write_tokens: tokenCount.optional(),
 });
 
 export const verifyBody = z.strictObject({ branch: branchName.optional() });
 
-const markdown = z.string().min(1).max(500_000);
+const markdown = text().min(1).max(500_000);
 export const ideaBody = z.union([z.strictObject({ grill_md: markdown }), z.strictObject({ plan_md: markdown })]);
 
 export interface AgentJobDeps {

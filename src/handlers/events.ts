@@ -8,6 +8,7 @@ import type { EventHub, StreamedEvent } from '../services/events/event-hub.ts';
 
 const heartbeatMs = 15_000;
 const backlogLimit = 1000;
+const maxSeq = 2n ** 63n - 1n;
 
 export function eventRoutes(_services: AppServices, hub: EventHub): Route[] {
   return [
@@ -38,7 +39,8 @@ export function eventRoutes(_services: AppServices, hub: EventHub): Route[] {
           session.push(event.payload, event.type, String(event.seq));
         };
         const header = req.headers['last-event-id'];
-        const lastEventId = typeof header === 'string' && /^\d{1,19}$/.test(header) ? BigInt(header) : null;
+        // a seq is a BIGINT: an id past its range names no event (and would fail the backlog query)
+        const lastEventId = typeof header === 'string' && /^\d{1,19}$/.test(header) && BigInt(header) <= maxSeq ? BigInt(header) : null;
         if (lastEventId !== null) {
           for (const event of await hub.backlog(lastEventId, userId, backlogLimit)) send(event);
         }

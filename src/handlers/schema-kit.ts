@@ -9,7 +9,25 @@ export function caseInsensitiveEnum<const T extends readonly [string, ...string[
     .pipe(z.enum(values as unknown as [Uppercase<T[number]>, ...Uppercase<T[number]>[]]));
 }
 
-export const id = z.string().trim().min(1).max(100);
+// Each bound below is its column's: a value the database cannot hold is a 400
+// naming the field, never a failed statement and a 500.
+
+/** PostgreSQL `text` cannot hold U+0000 (the statement fails); every string the app stores starts here. */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what it refuses
+export const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain the NUL character (U+0000)');
+
+/** an INTEGER column: -2^31 … 2^31-1 */
+export const int32 = z.number().int().min(-2_147_483_648).max(2_147_483_647);
+
+/**
+ * A token count, stored in a BIGINT column. BIGINT holds up to 2^63-1, but a
+ * JSON number is exact only up to 2^53-1 (Number.MAX_SAFE_INTEGER): beyond it
+ * two different counts parse to the same double. The bound is therefore the
+ * smaller one, so every accepted count is stored and answered exactly, as a number.
+ */
+export const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const id = text().trim().min(1).max(100);
 export const idParams = z.object({ id });
 
 /** "owner/name" as GitHub allows them */

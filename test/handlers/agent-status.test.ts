@@ -84,7 +84,7 @@ describe('POST /api/v1/jobs/{id}/status: transitions', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'failed', error: 'tests do not pass', finished_at: expect.any(String), next_action: 'queue_empty', worktree: 'remove' });
     const row = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
-    expect(row).toMatchObject({ model_id: 'claude-x', input_tokens: 10, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 5 });
+    expect(row).toMatchObject({ model_id: 'claude-x', input_tokens: 10n, output_tokens: 20n, cache_read_tokens: 0n, cache_write_tokens: 5n });
   });
 
   it('answers wait_for_job_again while the user has queued jobs, and keep while story siblings are active', async () => {
@@ -125,7 +125,7 @@ describe('status: the one-statement path (running, idea done) writes what the fu
       started_at: row.started_at!.toISOString(),
       summary: 'working on it',
     });
-    expect(row).toMatchObject({ model_id: 'model-1', input_tokens: 5, status: 'RUNNING' });
+    expect(row).toMatchObject({ model_id: 'model-1', input_tokens: 5n, status: 'RUNNING' });
     // started_at is the database's now() in UTC, not shifted by a session time zone
     expect(Math.abs(row.started_at!.getTime() - Date.now())).toBeLessThan(60_000);
   });

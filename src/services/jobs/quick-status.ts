@@ -39,10 +39,10 @@ const quickStatusStatement = `
            summary = COALESCE($6::text, j.summary),
            error = COALESCE($7::text, j.error),
            model_id = COALESCE($8::text, j.model_id),
-           input_tokens = COALESCE($9::int, j.input_tokens),
-           output_tokens = COALESCE($10::int, j.output_tokens),
-           cache_read_tokens = COALESCE($11::int, j.cache_read_tokens),
-           cache_write_tokens = COALESCE($12::int, j.cache_write_tokens)
+           input_tokens = COALESCE($9::bigint, j.input_tokens),
+           output_tokens = COALESCE($10::bigint, j.output_tokens),
+           cache_read_tokens = COALESCE($11::bigint, j.cache_read_tokens),
+           cache_write_tokens = COALESCE($12::bigint, j.cache_write_tokens)
       FROM previous
      WHERE j.id = previous.id AND j.user_id = $2 AND j.claimed_by_token_id = $3
        AND j.status IN ('CLAIMED', 'RUNNING')

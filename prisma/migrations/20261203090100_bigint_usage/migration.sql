@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "jobs" ALTER COLUMN "input_tokens" SET DATA TYPE BIGINT,
+ALTER COLUMN "output_tokens" SET DATA TYPE BIGINT,
+ALTER COLUMN "cache_read_tokens" SET DATA TYPE BIGINT,
+ALTER COLUMN "cache_write_tokens" SET DATA TYPE BIGINT;
