@@ -73,6 +73,11 @@ describe('story pull requests (S7) and the check run', () => {
         return true;
       })
       .reply(201, (_uri, body) => pull(product.repo, 7, story.branch, (body as { body: string }).body));
+    // no run of ours on the sha yet (the lookup before the first create)
+    const lookup = github()
+      .get(`/repos/${product.repo}/commits/${'a'.repeat(40)}/check-runs`)
+      .query({ check_name: 'Scrum4Me', filter: 'all', per_page: '100' })
+      .reply(200, { total_count: 0, check_runs: [] });
     let checkCreated: Record<string, unknown> | undefined;
     const createCheck = github()
       .post(`/repos/${product.repo}/check-runs`, (body) => {
@@ -89,7 +94,8 @@ describe('story pull requests (S7) and the check run', () => {
     expect(openedWith!.body).toContain('Built the login form component');
     expect(openedWith!.body).toContain('Opened by Scrum4Me');
     await until('the check run', async () => createCheck.isDone());
-    expect(checkCreated).toMatchObject({ name: 'Scrum4Me', head_sha: 'a'.repeat(40), status: 'in_progress' });
+    expect(lookup.isDone()).toBe(true);
+    expect(checkCreated).toMatchObject({ name: 'Scrum4Me', head_sha: 'a'.repeat(40), status: 'in_progress', external_id: `scrum4me:${story.id}:${'a'.repeat(40)}` });
 
     let updatedBody: string | undefined;
     const reuse = github()
@@ -107,7 +113,8 @@ describe('story pull requests (S7) and the check run', () => {
       .reply(200, { id: 555 });
     const second = await claimAndFinish(user, product, story, 'Added the styles for the form');
     expect(second.response.body.pr_url).toBe(first.response.body.pr_url);
-    expect(reuse.isDone()).toBe(true);
+    // the body is updated in the story's background queue, from the database as it is then
+    await until('the PR body update', async () => reuse.isDone());
     expect(updatedBody).toContain('Built the login form component');
     expect(updatedBody).toContain('Added the styles for the form');
     await until('the check run update', async () => updateCheck.isDone());
@@ -125,10 +132,12 @@ describe('story pull requests (S7) and the check run', () => {
       .query({ head: `${product.repo.split('/')[0]}:${story.branch}`, state: 'open', per_page: '1' })
       .reply(200, [pull(product.repo, 12, story.branch, 'human wrote this')]);
     const adopt = github().patch(`/repos/${product.repo}/pulls/12`).reply(200, (_uri, body) => pull(product.repo, 12, story.branch, (body as { body: string }).body));
+    github().get(/\/check-runs\?/).optionally().reply(200, { total_count: 0, check_runs: [] });
     github().post(`/repos/${product.repo}/check-runs`).optionally().reply(201, { id: 9 });
     const { response } = await claimAndFinish(user, product, story, 'Built the login form component');
     expect(response.body.pr_url).toBe(`https://github.com/${product.repo}/pull/12`);
-    expect(list.isDone() && adopt.isDone()).toBe(true);
+    expect(list.isDone()).toBe(true);
+    await until('the adopted PR body update', async () => adopt.isDone());
     expect(await app.db.prisma.pullRequest.findFirst({ where: { story_id: story.id } })).toMatchObject({ number: 12, created_by_app: false });
   });
 
@@ -137,6 +146,7 @@ describe('story pull requests (S7) and the check run', () => {
     tokenMock();
     github().post(`/repos/${product.repo}/pulls`).reply(502, { message: 'Bad Gateway' });
     const later = github().post(`/repos/${product.repo}/pulls`).reply(201, (_uri, body) => pull(product.repo, 21, story.branch, (body as { body: string }).body));
+    github().get(/\/check-runs\?/).optionally().reply(200, { total_count: 0, check_runs: [] });
     github().post(`/repos/${product.repo}/check-runs`).optionally().reply(201, { id: 10 });
     const { jobId, response } = await claimAndFinish(user, product, story, 'Built the login form component');
     expect(response.status).toBe(200);

@@ -1,31 +1,32 @@
 // Creates or updates the story's "Scrum4Me" check run on its PR head commit:
-// one per head sha (POST /repos/{o}/{r}/check-runs once, then PATCH
-// /repos/{o}/{r}/check-runs/{id}). Runs serially per story in the background.
+// one per head sha. Runs serially per story in the background.
+//   first refresh on a sha: GET commits/{sha}/check-runs (is ours there already,
+//     its creation's answer lost?), then PATCH that run or POST a new one
+//   later refreshes: PATCH /repos/{o}/{r}/check-runs/{id}, only when the state changed
 import { createHash } from 'node:crypto';
+import type { JobStatus, VerifyResult } from '../../generated/prisma/client.ts';
+import { latestJobPerTask } from '../../db/sql/latest-job-per-task.ts';
 import type { AppServices } from '../app-services.ts';
 import { splitRepo } from '../github/branches.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
 import { decideCheckState, renderCheckOutput, type TaskRow } from './check-state.ts';
+import { checkRunExternalId, createStoryCheckRun, findStoryCheckRun, updateStoryCheckRun } from './check-run-github.ts';
 
-export const checkRunName = 'Scrum4Me';
+export { checkRunName } from './check-run-github.ts';
 
 export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | 'github'>, storyId: string, options: { resend?: boolean } = {}): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
   const { prisma } = services;
-  const story = await prisma.story.findUnique({
-    where: { id: storyId },
-    include: {
-      product: { include: { installation: true } },
-      tasks: { orderBy: { position: 'asc' }, include: { jobs: { orderBy: { created_at: 'desc' }, take: 1 } } },
-      pull_requests: { orderBy: { created_at: 'desc' }, take: 1 },
-    },
-  });
-  const pr = story?.pull_requests[0];
-  if (!story || !pr || story.product.installation_id === null || githubAccessProblem(story.product)) return 'skipped';
+  const story = await prisma.story.findUnique({ where: { id: storyId }, include: { product: { include: { installation: true } } } });
+  if (!story || story.product.installation_id === null || githubAccessProblem(story.product)) return 'skipped';
+  const pr = await prisma.pullRequest.findFirst({ where: { story_id: storyId }, orderBy: { created_at: 'desc' } });
+  if (!pr) return 'skipped';
   const cascaded = (await prisma.cascade.count({ where: { pbi_id: story.pbi_id, open_pbi_id: story.pbi_id } })) > 0;
-  const rows: TaskRow[] = story.tasks.map((task) => {
-    const job = task.jobs[0];
-    return { title: task.title, status: job?.status ?? null, verifyResult: job?.verify_result ?? null, summary: job?.summary ?? null };
-  });
+  const rows: TaskRow[] = (await latestJobPerTask(prisma, storyId)).map((task) => ({
+    title: task.title,
+    status: task.status as JobStatus | null,
+    verifyResult: task.verify_result as VerifyResult | null,
+    summary: task.summary,
+  }));
   const state = decideCheckState(rows, cascaded);
   const output = renderCheckOutput(story.title, rows, state);
   const fields = {
@@ -39,23 +40,22 @@ export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | '
   if (existing?.sent_digest === digest && !options.resend) return 'unchanged';
   const octokit = await services.github.installation(story.product.installation_id);
   const repo = splitRepo(story.product.repo);
-  const completedAt = state.conclusion ? { completed_at: new Date().toISOString() } : {};
+  const sent = { ...fields, ...(state.conclusion ? { completed_at: new Date().toISOString() } : {}) };
+  const saved = { status: state.status, conclusion: state.conclusion, sent_digest: digest };
   if (existing) {
-    await octokit.rest.checks.update({ ...repo, check_run_id: Number(existing.github_id), ...fields, ...completedAt });
-    await prisma.checkRun.update({ where: { id: existing.id }, data: { status: state.status, conclusion: state.conclusion, sent_digest: digest } });
+    await updateStoryCheckRun(octokit, repo, Number(existing.github_id), sent);
+    await prisma.checkRun.update({ where: { id: existing.id }, data: saved });
     return 'updated';
   }
-  const { data } = await octokit.rest.checks.create({ ...repo, name: checkRunName, head_sha: pr.head_sha, ...fields, ...completedAt });
-  await prisma.checkRun.create({
-    data: {
-      story_id: storyId,
-      pull_request_id: pr.id,
-      head_sha: pr.head_sha,
-      github_id: BigInt(data.id),
-      status: state.status,
-      conclusion: state.conclusion,
-      sent_digest: digest,
-    },
+  // No record: a run may still be on GitHub (created, then the answer or the process was lost).
+  const externalId = checkRunExternalId(storyId, pr.head_sha);
+  const found = await findStoryCheckRun(octokit, repo, pr.head_sha, externalId);
+  if (found) await updateStoryCheckRun(octokit, repo, found.id, sent);
+  const run = found ?? (await createStoryCheckRun(octokit, repo, pr.head_sha, externalId, sent));
+  await prisma.checkRun.upsert({
+    where: { story_id_head_sha: { story_id: storyId, head_sha: pr.head_sha } },
+    create: { story_id: storyId, pull_request_id: pr.id, head_sha: pr.head_sha, github_id: BigInt(run.id), ...saved },
+    update: { github_id: BigInt(run.id), ...saved },
   });
-  return 'created';
+  return found ? 'updated' : 'created';
 }

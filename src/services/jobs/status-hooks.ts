@@ -1,9 +1,9 @@
 // Connects the status call to story PRs (and their check runs) and the cascade.
 import type { AppServices } from '../app-services.ts';
-import { enqueueBackground } from '../background/enqueue.ts';
-import { queueCheckRefresh, storyQueue } from '../checks/queue-check-refresh.ts';
+import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { startCascade } from '../cascade/start-cascade.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
+import { queueStoryPrRetry } from '../story-pr/story-pr-queue.ts';
 import { addTrace } from './trace.ts';
 import type { StatusHooks } from './update-status.ts';
 
@@ -12,7 +12,7 @@ export function createStatusHooks(services: Pick<AppServices, 'prisma' | 'github
     onTaskFailed: startCascade,
     async onWorkPushed(jobId) {
       try {
-        const outcome = await ensureStoryPullRequest(services, jobId);
+        const outcome = await ensureStoryPullRequest(services, jobId, { body: 'queue' });
         if (outcome.kind === 'skipped') return null;
         const job = await services.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { story_id: true } });
         if (job.story_id) await queueCheckRefresh(services.prisma, job.story_id);
@@ -23,7 +23,7 @@ export function createStatusHooks(services: Pick<AppServices, 'prisma' | 'github
         const job = await services.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { story_id: true } });
         await services.prisma.$transaction(async (tx) => {
           await addTrace(tx, { job_id: jobId, level: 'WARN', message: `story PR not made yet (${(error as Error).message.slice(0, 300)}); retrying in the background` });
-          await enqueueBackground(tx, 'ensure_story_pr', { job_id: jobId }, { queueName: storyQueue(job.story_id ?? jobId), jobKey: `pr:${jobId}` });
+          await queueStoryPrRetry(tx, job.story_id ?? jobId, jobId);
         });
         return null;
       }

@@ -1,89 +1,159 @@
 // S7: one pull request per story. The first done task with pushed work opens
-// it; later tasks reuse it and their summaries are added to its body. A PR
-// that already exists on GitHub for the branch (422) is adopted.
-//   open:   POST /repos/{o}/{r}/pulls                       (1 call)
+// it; later tasks reuse it and their summaries are added to its body.
+//   open:   POST /repos/{o}/{r}/pulls (1 call), under the PBI's cascade lock:
+//           never while the PBI's cascade is open, and never between a
+//           cascade's start and its commit (it would plan without this PR)
 //   adopt:  + GET /repos/{o}/{r}/pulls?head=o:branch&state=open (on 422)
-//   reuse:  PATCH /repos/{o}/{r}/pulls/{n} (body), only when it changed
+//   body:   PATCH /repos/{o}/{r}/pulls/{n}, only when it changed
+// Body updates run in the story's background queue (story-pr-queue.ts), one at
+// a time, each built from the database when it is sent: two siblings' `done`
+// cannot overwrite each other's summary (the last writer sends both).
+import { lockPbiForCascade } from '../cascade/pbi-lock.ts';
+import { storyDoneSummaries } from '../../db/sql/story-done-summaries.ts';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import { statusOf, type Octokit } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
-import { addTrace } from '../jobs/trace.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
+import { addTrace } from '../jobs/trace.ts';
 import { storyPrBody, storyPrTitle } from './story-pr-body.ts';
-
-type GitHubPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
+import { queueStoryPrBody } from './story-pr-queue.ts';
 
 export type StoryPrOutcome = { kind: 'opened' | 'adopted' | 'reused'; url: string; number: number } | { kind: 'skipped'; reason: string };
 
-export async function ensureStoryPullRequest(services: Pick<AppServices, 'prisma' | 'github' | 'log'>, jobId: string): Promise<StoryPrOutcome> {
+export interface StoryPrOptions {
+  /**
+   * `queue` (a status call): a body update of an existing PR goes to the story's
+   * background queue. `now` (that queue's own job, the default): it is sent now.
+   */
+  body?: 'now' | 'queue';
+}
+
+type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
+type Db = PrismaClient | Prisma.TransactionClient;
+type Job = Awaited<ReturnType<typeof loadJob>>;
+type Story = NonNullable<Job['story']>;
+type Repo = ReturnType<typeof splitRepo>;
+type OpenPull = NonNullable<Awaited<ReturnType<typeof openStoryPull>>>;
+/** What we keep of a PR GitHub answered (create, update or list). */
+type GitHubPull = Pick<Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'], 'id' | 'number' | 'title' | 'body' | 'html_url' | 'updated_at'> & {
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
+  base: { ref: string };
+};
+
+/** Lock waits and a POST inside the open's transaction: far beyond Prisma's 2 s / 5 s defaults. */
+const openTransactionLimits = { maxWait: 10_000, timeout: 60_000 };
+
+const cascadeOpen = 'the PBI has an open fail-cascade';
+
+export async function ensureStoryPullRequest(services: Services, jobId: string, options: StoryPrOptions = {}): Promise<StoryPrOutcome> {
   const { prisma } = services;
-  const job = await prisma.job.findUniqueOrThrow({
-    where: { id: jobId },
-    include: { story: true, product: { include: { installation: true } } },
-  });
+  const job = await loadJob(prisma, jobId);
   if (!job.story || !job.pushed_at) return { kind: 'skipped', reason: 'no pushed work' };
   if (!job.product.auto_pr) return { kind: 'skipped', reason: 'auto_pr is off for the product' };
   const accessProblem = githubAccessProblem(job.product);
   if (accessProblem || job.product.installation_id === null) return { kind: 'skipped', reason: accessProblem ?? 'no installation' };
   const story = job.story;
-  // a fail-cascade is undoing this PBI: opening a PR now would undo its work
-  if (await prisma.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: 'the PBI has an open fail-cascade' };
-  const repo = splitRepo(job.product.repo);
-  const done = await prisma.job.findMany({
-    where: { story_id: story.id, status: 'DONE' },
-    orderBy: { finished_at: 'asc' },
-    include: { task: { select: { title: true } } },
-  });
-  const body = storyPrBody(story.id, done.map((j) => ({ taskTitle: j.task?.title ?? 'Task', summary: j.summary })));
+  // a fail-cascade is undoing this PBI: a PR now would undo its work (checked again under the lock)
+  if (await prisma.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: cascadeOpen };
   const octokit = await services.github.installation(job.product.installation_id);
+  const repo = splitRepo(job.product.repo);
 
-  const existing = await prisma.pullRequest.findFirst({
-    where: { product_id: job.product_id, head_ref: story.branch, state: 'OPEN' },
-    orderBy: { number: 'desc' },
-  });
-  let outcome: Exclude<StoryPrOutcome, { kind: 'skipped' }>;
-  let pull: GitHubPull | undefined;
-  if (existing) {
-    if (existing.body !== body) {
-      pull = (await octokit.rest.pulls.update({ ...repo, pull_number: existing.number, body })).data;
-    }
-    outcome = { kind: 'reused', url: existing.html_url, number: existing.number };
-  } else {
+  const existing = await openStoryPull(prisma, job.product_id, story.branch);
+  if (existing) return reuse(services, octokit, repo, job, existing, options.body ?? 'now');
+
+  const opened = await prisma.$transaction(async (tx) => {
+    await lockPbiForCascade(tx, story.pbi_id);
+    if (await tx.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: cascadeOpen } as const;
+    // a sibling opened it while this call waited for the lock
+    const meanwhile = await openStoryPull(tx, job.product_id, story.branch);
+    if (meanwhile) return { kind: 'existing', pull: meanwhile } as const;
+    const body = await bodyNow(tx, story.id);
+    let outcome: { kind: 'opened' | 'adopted'; url: string; number: number };
+    let pull: GitHubPull;
     try {
-      pull = (await octokit.rest.pulls.create({ ...repo, title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body })).data as GitHubPull;
+      // not retried blind (a lost answer may hide a PR made): the next attempt re-reads, by the 422
+      const request = { retries: 0 };
+      pull = (await octokit.rest.pulls.create({ ...repo, title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body, request })).data;
       outcome = { kind: 'opened', url: pull.html_url, number: pull.number };
     } catch (error) {
       if (statusOf(error) !== 422) throw error;
-      // "A pull request already exists for owner:branch": adopt it
+      // "A pull request already exists for owner:branch": adopt it; its body is updated in the story's queue
       const { data: open } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${story.branch}`, state: 'open', per_page: 1 });
       const found = open[0];
       if (!found) throw error;
-      pull = (await octokit.rest.pulls.update({ ...repo, pull_number: found.number, body })).data;
+      pull = found;
       outcome = { kind: 'adopted', url: found.html_url, number: found.number };
+      await queueStoryPrBody(tx, story.id, job.id);
+    }
+    await recordPull(tx, job, story, pull, outcome.kind === 'opened');
+    await recordOnJob(tx, job, outcome);
+    return outcome;
+  }, openTransactionLimits);
+  if (opened.kind === 'existing') return reuse(services, octokit, repo, job, opened.pull, options.body ?? 'now');
+  return opened;
+}
+
+/** The story's PR exists: record it on the job, and bring its body up to date (now, or in the story's queue). */
+async function reuse(services: Services, octokit: Octokit, repo: Repo, job: Job, existing: OpenPull, mode: 'now' | 'queue'): Promise<StoryPrOutcome> {
+  const { prisma } = services;
+  const story = job.story!;
+  const outcome = { kind: 'reused', url: existing.html_url, number: existing.number } as const;
+  if (mode === 'now') {
+    const body = await bodyNow(prisma, story.id);
+    if (existing.body !== body) {
+      const pull = (await octokit.rest.pulls.update({ ...repo, pull_number: existing.number, body })).data;
+      await recordPull(prisma, job, story, pull, false);
     }
   }
-
-  await prisma.$transaction(async (tx) => {
-    if (pull) {
-      const record = {
-        title: pull.title,
-        body: pull.body,
-        html_url: pull.html_url,
-        head_ref: pull.head.ref,
-        head_sha: pull.head.sha,
-        head_repo: pull.head.repo?.full_name ?? null,
-        base_ref: pull.base.ref,
-        github_id: BigInt(pull.id),
-        github_updated_at: new Date(pull.updated_at),
-      };
-      await tx.pullRequest.upsert({
-        where: { product_id_number: { product_id: job.product_id, number: pull.number } },
-        create: { ...record, product_id: job.product_id, story_id: story.id, repo: job.product.repo, number: pull.number, state: 'OPEN', created_by_app: outcome.kind === 'opened' },
-        update: { ...record, story_id: story.id },
-      });
-    }
-    await tx.job.update({ where: { id: jobId }, data: { pr_url: outcome.url } });
-    await addTrace(tx, { job_id: jobId, message: `story PR ${outcome.kind}: #${outcome.number} ${outcome.url}` });
-  });
+  const newToJob = job.pr_url !== existing.html_url;
+  if (newToJob || mode === 'queue') {
+    await prisma.$transaction(async (tx) => {
+      if (newToJob) await recordOnJob(tx, job, outcome);
+      if (mode === 'queue') await queueStoryPrBody(tx, story.id, job.id);
+    });
+  }
   return outcome;
+}
+
+function loadJob(prisma: PrismaClient, jobId: string) {
+  return prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { story: true, product: { include: { installation: true } } } });
+}
+
+function openStoryPull(db: Db, productId: string, branch: string) {
+  return db.pullRequest.findFirst({
+    where: { product_id: productId, head_ref: branch, state: 'OPEN' },
+    orderBy: { number: 'desc' },
+    select: { number: true, html_url: true, body: true },
+  });
+}
+
+/** The body as the database has it at this moment: every task's newest done summary. */
+async function bodyNow(db: Db, storyId: string): Promise<string> {
+  const summaries = await storyDoneSummaries(db, storyId);
+  return storyPrBody(storyId, summaries.map((s) => ({ taskTitle: s.title, summary: s.summary })));
+}
+
+async function recordPull(db: Db, job: Job, story: Story, pull: GitHubPull, createdByApp: boolean): Promise<void> {
+  const record = {
+    title: pull.title,
+    body: pull.body,
+    html_url: pull.html_url,
+    head_ref: pull.head.ref,
+    head_sha: pull.head.sha,
+    head_repo: pull.head.repo?.full_name ?? null,
+    base_ref: pull.base.ref,
+    github_id: BigInt(pull.id),
+    github_updated_at: new Date(pull.updated_at),
+  };
+  await db.pullRequest.upsert({
+    where: { product_id_number: { product_id: job.product_id, number: pull.number } },
+    create: { ...record, product_id: job.product_id, story_id: story.id, repo: job.product.repo, number: pull.number, state: 'OPEN', created_by_app: createdByApp },
+    update: { ...record, story_id: story.id },
+  });
+}
+
+async function recordOnJob(tx: Prisma.TransactionClient, job: Job, outcome: { kind: string; url: string; number: number }): Promise<void> {
+  await tx.job.update({ where: { id: job.id }, data: { pr_url: outcome.url } });
+  await addTrace(tx, { job_id: job.id, message: `story PR ${outcome.kind}: #${outcome.number} ${outcome.url}` });
 }
