@@ -74,14 +74,11 @@ describe('cascade edges', { timeout: 90_000 }, () => {
     expect(failedJob.body.error).toContain('manual revert needed');
   });
 
-  it('never deletes a protected branch and never touches a PR from another repository', async () => {
-    const { pbiId, stories, task } = await newPbi(['R', 'S', 'X']);
+  it('never deletes a protected branch: its PR is closed and commented, the branch kept', async () => {
+    const { pbiId, stories, task } = await newPbi(['R', 'X']);
     const jobR = await claimTask(world, task('R'), 10);
     const prR = prNumber((await finishTask(world, jobR, [{ 'r.txt': 'r\n' }], 'Protected branch work')).pr_url);
     world.fake.protectBranch(world.repo, stories.R!.branch);
-    const jobS = await claimTask(world, task('S'), 10);
-    const prS = prNumber((await finishTask(world, jobS, [{ 's.txt': 's\n' }], 'Work that we will pretend came from a fork')).pr_url);
-    await world.app.db.prisma.pullRequest.update({ where: { product_id_number: { product_id: world.productId, number: prS } }, data: { head_repo: 'mallory/edges' } });
     const jobX = await claimTask(world, task('X'), 10);
     world.fake.clearCalls();
     await fail(jobX.id);
@@ -89,10 +86,31 @@ describe('cascade edges', { timeout: 90_000 }, () => {
     expect(stepOf(view, stories.R!.branch)).toMatchObject({ action: 'close_pr', state: 'done', warning: expect.stringContaining('protected') });
     expect(world.fake.branchSha(world.repo, stories.R!.branch)).not.toBeNull();
     expect(world.fake.pull(world.repo, prR).state).toBe('closed');
-    expect(stepOf(view, stories.S!.branch)).toMatchObject({ action: 'skip', state: 'skipped', warning: expect.stringContaining('mallory/edges') });
-    expect(world.fake.pull(world.repo, prS).state).toBe('open');
-    expect(world.fake.calls.some((c) => c.path.includes(`/pulls/${prS}`) || c.path.includes(`/issues/${prS}/`))).toBe(false);
     expect(world.fake.calls.some((c) => c.method === 'DELETE' && c.path.includes(stories.R!.branch))).toBe(false);
+  });
+
+  it('never touches a PR on a story branch whose head is in another repository (S19), and says so', async () => {
+    const { pbiId, stories, task, file } = await newPbi(['S', 'X']);
+    await claimTask(world, task('S'), 10);
+    world.fake.commitToBranch(world.repo, stories.S!.branch, { [file('S')]: 's\n' }, 'S: our own work');
+    // a same-owner fork's PR into the product's repository, on a branch of the same name, as GitHub lists it
+    world.fake.createRepo('acme/edges-fork');
+    world.fake.commitToBranch('acme/edges-fork', stories.S!.branch, { 'fork.txt': 'theirs\n' }, 'the fork\'s work');
+    const forkPull = world.fake.pull('acme/edges-fork', world.fake.openPull('acme/edges-fork', { head: stories.S!.branch, title: 'From the fork' }));
+    const base = { ...forkPull.base, repo: { ...forkPull.base.repo, id: world.fake.repoId(world.repo), name: 'edges', full_name: world.repo } };
+    const foreign = { ...forkPull, number: 9999, base };
+    const jobX = await claimTask(world, task('X'), 10);
+    world.fake.clearCalls();
+    // S is the first step: the first PR list the undo reads is S's
+    world.fake.faults.inject({ method: 'GET', path: `/repos/${world.repo}/pulls`, times: 1, status: 200, body: [foreign] });
+    await fail(jobX.id);
+    const view = await cascadeDone(pbiId);
+    expect(stepOf(view, stories.S!.branch)).toMatchObject({ action: 'delete_branch', state: 'done', pull_number: null, warning: expect.stringContaining('PR #9999 from acme/edges-fork') });
+    expect(world.fake.calls.some((c) => c.path.includes('/9999'))).toBe(false);
+    expect(world.fake.calls.some((c) => c.path.startsWith('/repos/acme/edges-fork'))).toBe(false);
+    // the branch in the product's repository is ours: undone
+    expect(world.fake.branchSha(world.repo, stories.S!.branch)).toBeNull();
+    expect(world.fake.branchSha('acme/edges-fork', stories.S!.branch)).not.toBeNull();
   });
 
   it('opens one cascade for two failures at once; the other agent is told its job was cancelled', async () => {

@@ -73,3 +73,52 @@ export async function recordMerge(world: CascadeWorld, number: number, mergeComm
 }
 
 export const prNumber = (url: string | null) => Number(url!.split('/').at(-1));
+
+let pbiCounter = 0;
+/** A new PBI with one single-task story per code (task plan path `<code><n>.txt`). */
+export async function newPbi(world: CascadeWorld, codes: string[]) {
+  const n = ++pbiCounter;
+  const imported = await world.app.call('POST', `/api/v1/admin/products/${world.productId}/backlog`, {
+    body: {
+      pbis: [{ code: `P${n}`, title: `PBI ${n}`, stories: codes.map((code) => ({ code: `${code}${n}`, title: `Story ${code}${n}`, tasks: [{ title: `Task ${code}`, plan_paths: [`${code}${n}.txt`] }] })) }],
+    },
+  });
+  expect(imported.status).toBe(201);
+  const pbi = imported.body.pbis[0];
+  const stories = Object.fromEntries(codes.map((code, i) => [code, pbi.stories[i]])) as Record<string, { id: string; branch: string; tasks: { id: string }[] }>;
+  const file = (code: string) => `${code}${n}.txt`;
+  return { n, pbiId: pbi.id as string, stories, task: (code: string) => stories[code]!.tasks[0]!.id, file, branch: (code: string) => stories[code]!.branch };
+}
+
+export const failJob = (world: CascadeWorld, jobId: string, error = 'tests fail') =>
+  world.app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: world.agentToken, body: { status: 'failed', error } });
+
+export async function cascadeDone(world: CascadeWorld, pbiId: string, index = 0) {
+  return until('the cascade to finish', async () => {
+    const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
+    return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
+  }, 60_000);
+}
+
+export const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>
+  view.cascades[index]!.steps.find((s) => s.branch === branch) as Record<string, unknown>;
+
+/**
+ * Makes the undo's first run fail before any step (a 502 on its first read,
+ * GET /repos/{o}/{r}) and waits until it has: the queue retries the undo a few
+ * seconds later, and what the test does to GitHub meanwhile happens between the
+ * cascade's plan and its steps.
+ */
+export function holdUndoOnce(world: CascadeWorld) {
+  const path = `/repos/${world.repo}`;
+  const from = world.fake.calls.length;
+  world.fake.faults.inject({ method: 'GET', path, times: 1, status: 502 });
+  return {
+    /** resolves once the undo's first run has met the fault */
+    held: () => until('the undo to meet the held read', async () => world.fake.calls.slice(from).some((c) => c.method === 'GET' && c.path === path && c.faulted)),
+  };
+}
+
+/** Calls the fake logged whose method and path match. */
+export const callsTo = (world: CascadeWorld, method: string, path: string | RegExp) =>
+  world.fake.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)));

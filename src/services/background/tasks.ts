@@ -11,7 +11,7 @@ import { addTrace } from '../jobs/trace.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 
-type Services = Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>;
+type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
 
 function guarded(services: Services, name: string, work: (payload: Record<string, string>) => Promise<void>): Task {
   return async (payload) => {

@@ -1,52 +1,11 @@
-// The GitHub calls of the cascade, one function each, named for intent.
+// The cascade's GitHub calls on branches and the repository, one function each,
+// named for intent (pull requests: ../github/pull-requests.ts).
 import { statusOf, type Octokit } from '../github/access.ts';
+import type { Repo } from '../github/pull-requests.ts';
 
-export type Repo = { owner: string; repo: string };
+export type { Repo };
 
-export interface ClosedPull {
-  merged: boolean;
-  mergeCommitSha: string | null;
-  title: string;
-  htmlUrl: string;
-  headSha: string;
-  updatedAt: string;
-  mergedAt: string | null;
-}
-
-/** PATCH /repos/{o}/{r}/pulls/{n} state=closed. Its answer is a fresh read: a PR merged meanwhile says so. */
-export async function closePullRequest(octokit: Octokit, repo: Repo, pullNumber: number): Promise<ClosedPull> {
-  let data;
-  try {
-    data = (await octokit.rest.pulls.update({ ...repo, pull_number: pullNumber, state: 'closed' })).data;
-  } catch (error) {
-    // should GitHub refuse to close a PR merged meanwhile, read what it is now (GET pulls/{n})
-    if (statusOf(error) !== 422) throw error;
-    data = (await octokit.rest.pulls.get({ ...repo, pull_number: pullNumber })).data;
-    if (!data.merged) throw error;
-  }
-  return {
-    merged: data.merged,
-    mergeCommitSha: data.merge_commit_sha,
-    title: data.title,
-    htmlUrl: data.html_url,
-    headSha: data.head.sha,
-    updatedAt: data.updated_at,
-    mergedAt: data.merged_at,
-  };
-}
-
-/** POST /repos/{o}/{r}/issues/{n}/comments */
-export async function commentOnPullRequest(octokit: Octokit, repo: Repo, pullNumber: number, body: string): Promise<void> {
-  await octokit.rest.issues.createComment({ ...repo, issue_number: pullNumber, body });
-}
-
-/** GET /repos/{o}/{r}/issues/{n}/comments (all pages): only when resuming, to never comment twice. */
-export async function hasCommentWithMarker(octokit: Octokit, repo: Repo, pullNumber: number, marker: string): Promise<boolean> {
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: pullNumber, per_page: 100 });
-  return comments.some((c) => c.body?.includes(marker));
-}
-
-/** DELETE /repos/{o}/{r}/git/refs/heads/{branch}; a branch already gone is fine. */
+/** `DELETE /repos/{o}/{r}/git/refs/heads/{branch}`; a branch already gone is fine (an earlier attempt, or a person). */
 export async function deleteBranch(octokit: Octokit, repo: Repo, branch: string): Promise<'deleted' | 'missing'> {
   try {
     await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` });
@@ -59,32 +18,34 @@ export async function deleteBranch(octokit: Octokit, repo: Repo, branch: string)
   }
 }
 
-/** GET /repos/{o}/{r} (default branch) and GET /repos/{o}/{r}/branches?protected=true (all pages): the branches never to touch. */
-export async function readUntouchableBranches(octokit: Octokit, repo: Repo): Promise<{ defaultBranch: string; protectedBranches: string[] }> {
+/** `GET /repos/{o}/{r}/git/ref/heads/{branch}`: does the branch exist (404: no)? */
+export async function branchExists(octokit: Octokit, repo: Repo, branch: string): Promise<boolean> {
+  try {
+    await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+    return true;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw error;
+  }
+}
+
+export interface RepositoryGuards {
+  /** the repository's GitHub id: what the name answers for now */
+  id: number;
+  fullName: string;
+  defaultBranch: string;
+  protectedBranches: string[];
+}
+
+/**
+ * What the cascade must never touch, read once per run: `GET /repos/{o}/{r}`
+ * (its id and default branch) and `GET /repos/{o}/{r}/branches?protected=true`
+ * (all pages).
+ */
+export async function readRepositoryGuards(octokit: Octokit, repo: Repo): Promise<RepositoryGuards> {
   const [{ data: repository }, protectedBranches] = await Promise.all([
     octokit.rest.repos.get(repo),
     octokit.paginate(octokit.rest.repos.listBranches, { ...repo, protected: true, per_page: 100 }),
   ]);
-  return { defaultBranch: repository.default_branch, protectedBranches: protectedBranches.map((b) => b.name) };
-}
-
-/**
- * POST /repos/{o}/{r}/pulls; a 422 for an existing PR on the head (a resumed
- * step) adopts it with GET /repos/{o}/{r}/pulls?head=…
- */
-export async function openRevertPullRequest(
-  octokit: Octokit,
-  repo: Repo,
-  pr: { title: string; head: string; base: string; body: string },
-): Promise<{ number: number; htmlUrl: string }> {
-  try {
-    const { data } = await octokit.rest.pulls.create({ ...repo, ...pr, maintainer_can_modify: false });
-    return { number: data.number, htmlUrl: data.html_url };
-  } catch (error) {
-    if (statusOf(error) !== 422) throw error;
-    const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${pr.head}`, state: 'open', per_page: 1 });
-    const existing = data[0];
-    if (!existing) throw error;
-    return { number: existing.number, htmlUrl: existing.html_url };
-  }
+  return { id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch, protectedBranches: protectedBranches.map((b) => b.name) };
 }

@@ -1,18 +1,20 @@
 // The durable GitHub undo of a cascade (graphile-worker task `cascade_undo`).
-// Steps already finished are never redone; transient GitHub trouble is thrown
-// so the queue retries with backoff; everything else becomes a warning (S18).
+// Steps already finished are never redone; each pending step is undone under
+// its lock (step-lock.ts), so two runs of one cascade (an overlapping call, or a
+// replica that judged this one dead) never undo one step at once: the second
+// leaves a step it cannot lock and is retried by the queue. Transient GitHub
+// trouble is thrown so the queue retries with backoff; everything else
+// becomes a warning (S18).
 import type { AppServices } from '../app-services.ts';
-import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
-import { publishChange } from '../events/publish.ts';
 import { isTransientGitHubError } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
+import { githubAccessProblem } from '../installations/github-access.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { lower } from '../present.ts';
-import { readUntouchableBranches } from './cascade-github.ts';
-import { githubAccessProblem } from '../installations/github-access.ts';
+import { readRepositoryGuards, type RepositoryGuards } from './cascade-github.ts';
+import { finishCascade } from './finish-cascade.ts';
+import { openStepLocks, StepLockLost } from './step-lock.ts';
 import { undoBranch, type StepOutcome, type StepProgress } from './undo-branch.ts';
-
-const maxErrorLength = 4000;
 
 export interface RunOptions {
   /** the queue's attempt number (1 = first) and its limit: at the last attempt nothing is thrown */
@@ -20,7 +22,17 @@ export interface RunOptions {
   maxAttempts: number;
 }
 
-export async function runCascade(services: Pick<AppServices, 'prisma' | 'github' | 'log' | 'metrics'>, cascadeId: string, options: RunOptions): Promise<void> {
+/** Another run holds some of the cascade's steps: this run left them; the queue comes back later. */
+export class CascadeStepsBusy extends Error {
+  constructor(readonly stepIds: string[]) {
+    super(`${stepIds.length} step(s) of the cascade are being undone by another run; retrying later`);
+    this.name = 'CascadeStepsBusy';
+  }
+}
+
+type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
+
+export async function runCascade(services: Services, cascadeId: string, options: RunOptions): Promise<void> {
   const { prisma } = services;
   const cascade = await prisma.cascade.findUnique({
     where: { id: cascadeId },
@@ -32,106 +44,129 @@ export async function runCascade(services: Pick<AppServices, 'prisma' | 'github'
   const lastAttempt = options.attempt >= options.maxAttempts;
   const pending = cascade.steps.filter((s) => s.state === 'PENDING');
 
-  const finishStep = async (stepId: string, outcome: StepOutcome) => {
-    await prisma.$transaction(async (tx) => {
-      await tx.cascadeStep.update({
-        where: { id: stepId },
-        data: {
-          action: outcome.action,
-          state: outcome.state,
-          warning: outcome.warning ?? null,
-          revert_pull_number: outcome.revertPullNumber ?? null,
-          revert_pr_url: outcome.revertPrUrl ?? null,
-        },
-      });
-      const branch = cascade.steps.find((s) => s.id === stepId)!.branch;
-      await addTrace(tx, {
-        cascade_id: cascadeId,
-        level: outcome.warning ? 'WARN' : 'INFO',
-        message: `${branch}: ${lower(outcome.action)} ${lower(outcome.state)}${outcome.revertPrUrl ? ` (revert PR ${outcome.revertPrUrl})` : ''}${outcome.warning ? `: ${outcome.warning}` : ''}`,
-      });
-    });
-    services.metrics.cascadeSteps.inc({ action: lower(outcome.action), outcome: lower(outcome.state) });
-  };
-
   if (pending.length > 0) {
-    const accessProblem = githubAccessProblem(product);
-    if (accessProblem || product.installation_id === null) {
-      for (const step of pending) {
-        await finishStep(step.id, { action: step.action, state: 'FAILED', warning: `${accessProblem ?? 'no installation'}; undo ${step.branch} by hand` });
-      }
-    } else {
-      let octokit;
-      let untouchable;
-      try {
-        octokit = await services.github.installation(product.installation_id);
-        untouchable = await readUntouchableBranches(octokit, splitRepo(product.repo));
-      } catch (error) {
-        if (isTransientGitHubError(error) && !lastAttempt) throw error;
+    const locks = await openStepLocks(services.pool);
+    const busy: string[] = [];
+    let retryLater: unknown;
+    try {
+      /** Runs `work` on the step under its lock, if no other run holds it and it is still pending; null: leave it pending. */
+      const eachStep = async (work: (step: (typeof pending)[number]) => Promise<StepOutcome | null>) => {
         for (const step of pending) {
-          await finishStep(step.id, { action: step.action, state: 'FAILED', warning: `GitHub kept failing (${describe(error)}): undo ${step.branch} by hand` });
-        }
-      }
-      if (octokit && untouchable) {
-        const prs = await prisma.pullRequest.findMany({ where: { product_id: product.id, head_ref: { in: pending.map((s) => s.branch) } }, orderBy: { number: 'desc' } });
-        let retryLater: unknown;
-        for (const step of pending) {
-          const pr = step.pull_number !== null ? (prs.find((p) => p.number === step.pull_number) ?? null) : null;
-          // Counted before any call: a step that starts with attempts > 0 was
-          // interrupted (an error, or a crash) and must check before it writes.
-          const started = await prisma.cascadeStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } }, select: { attempts: true, progress: true } });
+          if (!(await locks.tryLock(step.id))) {
+            busy.push(step.id);
+            continue;
+          }
           try {
-            const outcome = await undoBranch(
-              {
-                prisma,
-                octokit,
-                repo: splitRepo(product.repo),
-                product,
-                cascadeId,
-                failedJob: { id: failedJob.id, error: failedJob.error },
-                cancelledJobIds: cascade.cancelled_job_ids,
-                untouchable,
-              },
-              { id: step.id, branch: step.branch, action: step.action, attempts: started.attempts - 1, progress: (started.progress ?? {}) as StepProgress },
-              pr,
-            );
-            await finishStep(step.id, outcome);
-          } catch (error) {
-            if (isTransientGitHubError(error) && !lastAttempt) {
-              // keep going with the other branches; this one is retried later
-              retryLater ??= error;
-              await addTrace(prisma, { cascade_id: cascadeId, level: 'WARN', message: `${step.branch}: GitHub failed (${describe(error)}); will retry` });
-              continue;
-            }
-            await finishStep(step.id, { action: step.action, state: 'FAILED', warning: `${describe(error)}: undo ${step.branch} by hand` });
+            // read again under the lock: another run may have finished it meanwhile
+            const current = await prisma.cascadeStep.findUnique({ where: { id: step.id }, select: { state: true } });
+            if (current?.state !== 'PENDING') continue;
+            const outcome = await work(step);
+            if (outcome) await finishStep(services, cascadeId, step, outcome);
+          } finally {
+            await locks.unlock(step.id);
           }
         }
-        if (retryLater) throw retryLater;
+      };
+      const failAll = (warning: (branch: string) => string) =>
+        eachStep(async (step) => ({ action: step.action, state: 'FAILED', warning: warning(step.branch) }));
+
+      const accessProblem = githubAccessProblem(product);
+      if (accessProblem || product.installation_id === null) {
+        await failAll((branch) => `${accessProblem ?? 'no installation'}; undo ${branch} by hand`);
+      } else {
+        let octokit;
+        let guards: RepositoryGuards | undefined;
+        try {
+          octokit = await services.github.installation(product.installation_id);
+          guards = await readRepositoryGuards(octokit, splitRepo(product.repo));
+        } catch (error) {
+          if (isTransientGitHubError(error) && !lastAttempt) throw error;
+          await failAll((branch) => `GitHub kept failing (${describe(error)}): undo ${branch} by hand`);
+        }
+        if (octokit && guards) {
+          const repositoryGuards = guards;
+          const client = octokit;
+          if (product.github_repo_id !== null && BigInt(guards.id) !== product.github_repo_id) {
+            // S19: the name now answers for another repository (renamed away, then taken)
+            await eachStep(async () => ({
+              action: 'SKIP',
+              state: 'SKIPPED',
+              warning: `${product.repo} is now repository ${guards.id} (${guards.fullName}), not the product's (${product.github_repo_id}): not touched`,
+            }));
+          } else {
+            await eachStep(async (step) => {
+              // Counted before any call: a step that starts with attempts > 0 was
+              // interrupted (an error, a crash, a lost lock) and checks before it writes.
+              const started = await prisma.cascadeStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } }, select: { attempts: true, progress: true } });
+              try {
+                return await undoBranch(
+                  {
+                    prisma,
+                    pool: services.pool,
+                    octokit: client,
+                    repo: splitRepo(product.repo),
+                    product,
+                    repositoryId: product.github_repo_id ?? repositoryGuards.id,
+                    cascadeId,
+                    failedJob: { id: failedJob.id, error: failedJob.error },
+                    cancelledJobIds: cascade.cancelled_job_ids,
+                    untouchable: repositoryGuards,
+                    beforeWrite: () => locks.assertHeld(step.id),
+                  },
+                  { id: step.id, branch: step.branch, attempts: started.attempts - 1, progress: (started.progress ?? {}) as StepProgress },
+                );
+              } catch (error) {
+                if (error instanceof StepLockLost || (isTransientGitHubError(error) && !lastAttempt)) {
+                  // keep going with the other branches; this one is retried later
+                  retryLater ??= error;
+                  await addTrace(prisma, { cascade_id: cascadeId, level: 'WARN', message: `${step.branch}: ${error instanceof StepLockLost ? error.message : `GitHub failed (${describe(error)}); will retry`}` });
+                  return null;
+                }
+                return { action: step.action, state: 'FAILED', warning: `${describe(error)}: undo ${step.branch} by hand` };
+              }
+            });
+          }
+        }
       }
+    } finally {
+      await locks.close();
+    }
+    if (retryLater) throw retryLater;
+    if (busy.length > 0) {
+      // the run holding them finishes them (and the cascade); on the last attempt, leave it to it
+      if (lastAttempt) return;
+      throw new CascadeStepsBusy(busy);
     }
   }
-  await finishCascade(services, cascadeId);
+  const finished = await finishCascade(prisma, cascadeId);
+  // S10 metrics: the cascade's cancellations, counted once (by the run that finished it), by the status each job had
+  for (const { from, count } of finished?.cancelledFrom ?? []) services.metrics.jobTransitions.inc({ from, to: 'cancelled' }, count);
 }
 
-async function finishCascade(services: Pick<AppServices, 'prisma' | 'log'>, cascadeId: string): Promise<void> {
-  await services.prisma.$transaction(async (tx) => {
-    const cascade = await tx.cascade.findUniqueOrThrow({ where: { id: cascadeId }, include: { steps: true, failed_job: true } });
-    if (cascade.status === 'DONE') return;
-    const warnings = cascade.steps.filter((s) => s.warning).map((s) => `${s.branch}: ${s.warning}`);
-    const counts = ['DONE', 'FAILED', 'SKIPPED'].map((state) => `${cascade.steps.filter((s) => s.state === state).length} ${state.toLowerCase()}`).join(', ');
-    const summary = `PBI fail-cascade ${cascadeId} finished: ${cascade.steps.length} branch(es) (${counts}), ${cascade.cancelled_job_ids.length} job(s) cancelled.`;
-    await tx.cascade.update({ where: { id: cascadeId }, data: { status: 'DONE', finished_at: new Date() } });
-    // S18: the failed job's error carries the cascade's warnings, bounded
-    const error = [cascade.failed_job.error ?? '', summary, ...warnings.map((w) => `warning: ${w}`)].filter(Boolean).join('\n');
-    await tx.job.update({ where: { id: cascade.failed_job_id }, data: { error: error.slice(0, maxErrorLength) } });
-    await addTrace(tx, { cascade_id: cascadeId, message: summary });
-    for (const warning of warnings) await addTrace(tx, { job_id: cascade.failed_job_id, level: 'WARN', message: `cascade: ${warning}` });
-    await addTrace(tx, { job_id: cascade.failed_job_id, message: summary });
-    for (const storyId of new Set(cascade.steps.map((s) => s.story_id).filter((id): id is string => id !== null))) {
-      await queueCheckRefresh(tx, storyId);
-    }
-    await publishChange(tx, { type: 'cascade', user_id: cascade.failed_job.user_id, cascade_id: cascadeId, pbi_id: cascade.pbi_id, status: 'done' });
+async function finishStep(services: Services, cascadeId: string, step: { id: string; branch: string }, outcome: StepOutcome): Promise<void> {
+  const recorded = await services.prisma.$transaction(async (tx) => {
+    // only a pending step is finished: a run that lost the step's lock never overwrites the run that took it over
+    const { count } = await tx.cascadeStep.updateMany({
+      where: { id: step.id, state: 'PENDING' },
+      data: {
+        action: outcome.action,
+        state: outcome.state,
+        warning: outcome.warning ?? null,
+        ...(outcome.pullNumber !== undefined ? { pull_number: outcome.pullNumber } : {}),
+        revert_pull_number: outcome.revertPullNumber ?? null,
+        revert_pr_url: outcome.revertPrUrl ?? null,
+      },
+    });
+    if (count === 0) return false;
+    const extra = [outcome.revertPrUrl ? ` (revert PR ${outcome.revertPrUrl})` : '', outcome.note ? `: ${outcome.note}` : '', outcome.warning ? `: ${outcome.warning}` : ''].join('');
+    await addTrace(tx, {
+      cascade_id: cascadeId,
+      level: outcome.warning ? 'WARN' : 'INFO',
+      message: `${step.branch}: ${lower(outcome.action)} ${lower(outcome.state)}${extra}`,
+    });
+    return true;
   });
+  if (recorded) services.metrics.cascadeSteps.inc({ action: lower(outcome.action), outcome: lower(outcome.state) });
 }
 
 function describe(error: unknown): string {

@@ -1,13 +1,14 @@
 // S13/S14/S17: in the transaction that records a task's failure, open the
 // PBI's cascade (or note a no-op when one is open), cancel every queued,
 // claimed or running sibling across the PBI's stories, plan one undo step per
-// story branch, and queue the durable GitHub undo — all committed together.
-import { Prisma, type PullRequestState } from '../../generated/prisma/client.ts';
+// story branch (the branch only: each step decides when it runs), and queue
+// the durable GitHub undo — all committed together.
+import { Prisma } from '../../generated/prisma/client.ts';
 import { publishChangesSql } from '../events/publish.ts';
 import { jobStatusEventSql } from '../jobs/job-events.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { lockPbiForCascade } from './pbi-lock.ts';
-import { planStep } from './plan-steps.ts';
+import type { StepProgress } from './undo-context.ts';
 
 export interface StartedCascade {
   id: string;
@@ -39,17 +40,20 @@ export async function startCascade(
 
   const cascade = await tx.cascade.create({ data: { pbi_id: pbiId, open_pbi_id: pbiId, failed_job_id: failed.id } });
 
-  // Branches to undo: each story of the PBI whose branch can hold pushed work
-  // (a job that was claimed at some point, or is done; the cancel below changes
-  // neither), the failed one's included, each with its newest pull request.
-  const stories = await tx.$queryRaw<{ id: string; branch: string; pull_number: number | null; pull_state: PullRequestState | null }[]>`
-    SELECT s.id, s.branch, pr.number AS pull_number, pr.state::text AS pull_state
+  // Branches to undo: one step per story of the PBI that has a job, since only
+  // GitHub knows whether an agent pushed (a requeue forgets that a job was ever
+  // claimed: claimed_at is cleared). The step reads GitHub when it runs and
+  // decides then; the plan keeps the branch alone. A story whose branch the
+  // database knows was handed out (a job claimed now, done, or the failed one)
+  // or has a PR reads its PRs first; any other asks whether its branch exists
+  // first: no branch, no PR, one call (undo-branch.ts).
+  const stories = await tx.$queryRaw<{ id: string; branch: string; handed_out: boolean }[]>`
+    SELECT s.id, s.branch,
+           (EXISTS (SELECT 1 FROM jobs j WHERE j.story_id = s.id AND (j.claimed_at IS NOT NULL OR j.status = 'DONE' OR j.id = ${failed.id}))
+            OR EXISTS (SELECT 1 FROM pull_requests p WHERE p.product_id = s.product_id AND p.head_ref = s.branch)) AS handed_out
       FROM stories s
-      LEFT JOIN LATERAL (
-        SELECT number, state FROM pull_requests p WHERE p.product_id = s.product_id AND p.head_ref = s.branch ORDER BY number DESC LIMIT 1
-      ) pr ON true
      WHERE s.pbi_id = ${pbiId}
-       AND EXISTS (SELECT 1 FROM jobs j WHERE j.story_id = s.id AND (j.claimed_at IS NOT NULL OR j.status = 'DONE' OR j.id = ${failed.id}))
+       AND EXISTS (SELECT 1 FROM jobs j WHERE j.story_id = s.id)
      ORDER BY s.position`;
 
   // One statement for any number of siblings: cancel, trace and announce each
@@ -93,14 +97,15 @@ export async function startCascade(
       FROM recorded`;
   const cancelledIds = outcome!.cancelled_ids;
 
-  // one insert, one created_at: the steps keep the stories' order through their ids (cuid counts up)
+  // one insert, one created_at: the steps keep the stories' order through their ids (cuid counts up);
+  // `action` stays `delete_branch` until the step reads GitHub and decides
   await tx.cascadeStep.createMany({
     data: stories.map((story) => ({
       cascade_id: cascade.id,
       branch: story.branch,
       story_id: story.id,
-      pull_number: story.pull_number,
-      action: planStep(story.pull_state ? { state: story.pull_state } : null).action,
+      action: 'DELETE_BRANCH' as const,
+      progress: story.handed_out ? {} : ({ probe: 'ref' } satisfies StepProgress),
     })),
   });
   return { id: cascade.id, cancelled_job_ids: cancelledIds };
