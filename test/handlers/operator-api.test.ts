@@ -16,7 +16,10 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-function mockRepoInstalled(repo = 'octocat/Hello-World') {
+/** A stable fake repository id per name (a repository has at most one product, by id). */
+const repoIdOf = (repo: string) => [...repo.toLowerCase()].reduce((hash, c) => (hash * 31 + c.charCodeAt(0)) % 1_000_000_007, 7);
+
+function mockRepoInstalled(repo = 'octocat/Hello-World', answer: { id?: number; full_name?: string; updated_at?: string } = {}) {
   return nock('https://api.github.com')
     .get(`/repos/${repo}/installation`)
     .reply(200, fixture('apps.get-repo-installation'))
@@ -25,7 +28,7 @@ function mockRepoInstalled(repo = 'octocat/Hello-World') {
     .optionally()
     .reply(201, fixture('apps.create-installation-access-token'))
     .get(`/repos/${repo}`)
-    .reply(200, { ...fixture('repos.get'), full_name: repo });
+    .reply(200, { ...fixture('repos.get'), full_name: repo, id: repoIdOf(repo), ...answer });
 }
 
 async function addProduct(repo = 'octocat/Hello-World') {
@@ -134,6 +137,31 @@ describe('products', () => {
       installation_id: '4242',
     });
     expect(scope.isDone()).toBe(true);
+  });
+
+  it('keeps the repository id and the time GitHub last updated the repository (how fresh its name is)', async () => {
+    mockRepoInstalled('octocat/Kept', { updated_at: '2024-05-06T07:08:09Z' });
+    const response = await app.call('POST', '/api/v1/admin/products', { body: { name: 'Kept', repo: 'octocat/Kept' } });
+    expect(response.status).toBe(201);
+    expect(await app.db.prisma.product.findUniqueOrThrow({ where: { id: response.body.id } })).toMatchObject({
+      repo: 'octocat/Kept',
+      github_repo_id: BigInt(repoIdOf('octocat/Kept')),
+      repo_updated_at: new Date('2024-05-06T07:08:09Z'),
+    });
+  });
+
+  it('answers 409 CONFLICT for a repository whose product knows it by an old name, and that product learns the new name', async () => {
+    const id = repoIdOf('octocat/Was-Here');
+    mockRepoInstalled('octocat/Was-Here', { updated_at: '2024-05-06T07:00:00Z' });
+    const first = await app.call('POST', '/api/v1/admin/products', { body: { name: 'Was', repo: 'octocat/Was-Here' } });
+    expect(first.status).toBe(201);
+    // renamed on GitHub (the webhook missed); the operator adds it by its new name
+    mockRepoInstalled('octocat/Now-There', { id, full_name: 'octocat/Now-There', updated_at: '2024-05-06T08:00:00Z' });
+    const again = await app.call('POST', '/api/v1/admin/products', { body: { name: 'Now', repo: 'octocat/Now-There' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'CONFLICT', message: `repository octocat/Now-There already has a product (${first.body.id})` });
+    expect(await app.db.prisma.product.count({ where: { github_repo_id: BigInt(id) } })).toBe(1);
+    expect((await app.call('GET', `/api/v1/admin/products/${first.body.id}`)).body.repo).toBe('octocat/Now-There');
   });
 
   it('answers 409 CONFLICT for a repository that already has a product (case-insensitive)', async () => {
@@ -272,7 +300,7 @@ describe('health, readiness and metrics', () => {
 
   it('exposes HTTP metrics by route and status', async () => {
     await app.call('GET', '/api/v1/admin/products');
-    const metrics = await app.call('GET', '/metrics', { token: null });
+    const metrics = await app.call('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/scrum4me_http_requests_total\{method="GET",route="\/api\/v1\/admin\/products",status="200"\} \d+/);
     expect(metrics.body).toContain('scrum4me_http_request_duration_seconds_bucket');

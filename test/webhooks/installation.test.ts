@@ -152,4 +152,30 @@ describe('installation_repositories', () => {
     await deliver(app, 'installation_repositories', repositoriesPayload('removed', id, ['acme/new-name']));
     expect((await reload(p.id)).repo_removed_at).toBeInstanceOf(Date);
   });
+
+  it('a product that does not know its repository id learns it from the first event naming it; after that, the name alone never matches', async () => {
+    const id = nextInstallationId();
+    const p = await product('acme/learns-id', id);
+    expect((await deliver(app, 'installation_repositories', repositoriesPayload('added', id, ['acme/learns-id']))).status).toBe(200);
+    expect((await reload(p.id)).github_repo_id).toBe(BigInt(repoId('acme/learns-id')));
+    // another repository under that name (a different id): not the product's
+    const other = repositoriesPayload('removed', id, []);
+    other.repositories_removed = [{ ...repoRef('acme/learns-id'), id: repoId('acme/learns-id') + 1 }];
+    expect((await deliver(app, 'installation_repositories', other)).status).toBe(200);
+    expect((await reload(p.id)).repo_removed_at).toBeNull();
+  });
+
+  it('added under a new name: a product matched by id takes it only while it holds no name time (the event carries none)', async () => {
+    const id = nextInstallationId();
+    const untimed = await product('acme/untimed-old', id);
+    const timed = await product('acme/timed-old', id);
+    await app.db.prisma.product.update({ where: { id: untimed.id }, data: { github_repo_id: BigInt(repoId('acme/untimed-new')) } });
+    await app.db.prisma.product.update({
+      where: { id: timed.id },
+      data: { github_repo_id: BigInt(repoId('acme/timed-new')), repo_updated_at: new Date('2024-01-01T00:00:00Z') },
+    });
+    expect((await deliver(app, 'installation_repositories', repositoriesPayload('added', id, ['acme/untimed-new', 'acme/timed-new']))).status).toBe(200);
+    expect(await reload(untimed.id)).toMatchObject({ repo: 'acme/untimed-new', repo_key: 'acme/untimed-new', installation_id: BigInt(id) });
+    expect(await reload(timed.id)).toMatchObject({ repo: 'acme/timed-old', installation_id: BigInt(id) });
+  });
 });

@@ -6,6 +6,7 @@ import { startMergeMethodRunner, type MergeMethodScheduler } from '../../service
 import type { PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
 import { installationHandler, installationRepositoriesHandler } from './installation.ts';
 import { pullRequestActions, pullRequestHandler } from './pull-request.ts';
+import { repositoryActions, repositoryHandler } from './repository.ts';
 
 export interface WebhookOptions {
   /**
@@ -23,6 +24,7 @@ export function registerWebhooks(app: Probot, services: AppServices, options: We
   app.on([...pullRequestActions], pullRequestHandler(services, { mergeMethods, afterChange: options.afterPullRequestChange }));
   app.on('installation', installationHandler(services));
   app.on('installation_repositories', installationRepositoriesHandler(services));
+  app.on([...repositoryActions], repositoryHandler(services));
   // check_run.rerequested belongs to the checks module: register it here the same
   // way (a handler calling one service that uses onceForDelivery from
   // services/pull-requests/deliveries.ts for its de-duplication).

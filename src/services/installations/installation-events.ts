@@ -2,8 +2,12 @@
 // installation's state and bind products to the installation that reaches
 // their repository. A product whose repository the app lost is marked
 // (repo_removed_at) and its GitHub work is refused with a reason (github-access.ts).
+// Repositories are matched by id; by name only for a product that does not know
+// its id, which it learns here. These payloads carry no time for a name, so a
+// product renames from them only while it holds no name time (repository-identity.ts).
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import type { AppServices } from '../app-services.ts';
+import { adoptRepository, identityChange, isProductRepository, prismaSql } from '../products/repository-identity.ts';
 import { onceForDelivery, type Delivery, type Tx } from '../pull-requests/deliveries.ts';
 
 type InstallationPayload = EmitterWebhookEvent<'installation'>['payload'];
@@ -77,21 +81,30 @@ async function saveInstallation(tx: Tx, installation: Pick<Installation, 'id' | 
 /** Products of these repositories now belong to the installation, and are reachable again. */
 async function bindRepositories(tx: Tx, installationId: bigint, repositories: RepositoryRef[]): Promise<string[]> {
   if (repositories.length === 0) return [];
-  const products = await tx.product.findMany({ where: matching(repositories), select: { id: true } });
+  const products = await tx.product.findMany({ where: matching(repositories), select: { id: true, repo: true, github_repo_id: true, repo_updated_at: true } });
   if (products.length === 0) return [];
   await tx.product.updateMany({ where: { id: { in: products.map((p) => p.id) } }, data: { installation_id: installationId, repo_removed_at: null } });
+  for (const product of products) {
+    const repository = repositories.find((r) => isProductRepository(product, { id: r.id, fullName: r.full_name }));
+    const news = repository && ({ id: repository.id, fullName: repository.full_name, updatedAt: null, source: 'payload' } as const);
+    if (news && identityChange(product, news)) await adoptRepository(prismaSql(tx), product.id, news);
+  }
   return products.map((p) => p.id);
 }
 
 // in an `added` event the removed list's entries are typed all-optional
 const isRepositoryRef = (r: { id?: number; full_name?: string }): r is RepositoryRef => typeof r.id === 'number' && typeof r.full_name === 'string';
 
-/** A repository is known by its id, or by its name for products added before we learnt the id. */
+/**
+ * A repository is known by its id, or by its name for products added before we
+ * learnt the id: never by name for a product that knows another id (the name
+ * may have passed to a new repository).
+ */
 function matching(repositories: RepositoryRef[]) {
   return {
     OR: [
       { github_repo_id: { in: repositories.map((r) => BigInt(r.id)) } },
-      { repo_key: { in: repositories.map((r) => r.full_name.toLowerCase()) } },
+      { github_repo_id: null, repo_key: { in: repositories.map((r) => r.full_name.toLowerCase()) } },
     ],
   };
 }

@@ -2,6 +2,7 @@
 import type { PrismaClient } from '../../db/client.ts';
 import { DomainError, conflict, notFound } from '../errors.ts';
 import { githubUnavailable, statusOf, type GitHubAccess } from '../github/access.ts';
+import { adoptRepository, prismaSql } from './repository-identity.ts';
 
 export interface ProductView {
   id: string;
@@ -33,7 +34,10 @@ export interface AddProductInput {
 /**
  * Binds a repository: finds the installation that reaches it
  * (GET /repos/{o}/{r}/installation as the app), reads the repository as that
- * installation (GET /repos/{o}/{r}) for its canonical name and default branch.
+ * installation (GET /repos/{o}/{r}) for its id, canonical name and default
+ * branch. The product keeps the id: a repository that has a product under
+ * another name (renamed, transferred, or named by its old name here) is a 409,
+ * and that product learns the name just read.
  */
 export async function addProduct(prisma: PrismaClient, github: GitHubAccess, input: AddProductInput): Promise<ProductView> {
   const repoKey = input.repo.toLowerCase();
@@ -42,7 +46,7 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
   }
   const [owner, repo] = input.repo.split('/') as [string, string];
   let installation: { id: number; account: { login?: string } | null };
-  let repository: { full_name: string; id: number; default_branch: string };
+  let repository: { full_name: string; id: number; default_branch: string; updated_at: string | null };
   try {
     const app = await github.app();
     installation = (await app.rest.apps.getRepoInstallation({ owner, repo })).data as typeof installation;
@@ -58,6 +62,12 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
     }
     throw githubUnavailable(`resolving the installation of ${input.repo}`);
   }
+  const news = { id: repository.id, fullName: repository.full_name, updatedAt: repository.updated_at ? new Date(repository.updated_at) : null, source: 'read' } as const;
+  const known = await prisma.product.findUnique({ where: { github_repo_id: BigInt(repository.id) }, select: { id: true } });
+  if (known) {
+    await prisma.$transaction((tx) => adoptRepository(prismaSql(tx), known.id, news));
+    throw conflict(`repository ${repository.full_name} already has a product (${known.id})`);
+  }
   const accountLogin = installation.account?.login ?? owner;
   await prisma.installation.upsert({
     where: { id: BigInt(installation.id) },
@@ -71,6 +81,7 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
         repo: repository.full_name,
         repo_key: repository.full_name.toLowerCase(),
         github_repo_id: BigInt(repository.id),
+        repo_updated_at: news.updatedAt,
         base_branch: input.base_branch ?? repository.default_branch,
         auto_pr: input.auto_pr ?? true,
         installation_id: BigInt(installation.id),

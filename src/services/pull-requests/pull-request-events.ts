@@ -4,6 +4,7 @@
 import type { Queryable } from '../../db/queryable.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
+import { findProductOfRepository, pgSql } from '../products/repository-identity.ts';
 import { onceForDeliverySql, type Delivery } from './deliveries.ts';
 import { snapshotOf, type GitHubPull } from './pull-state.ts';
 import { recordPullRequest } from './record-pull-request.ts';
@@ -35,13 +36,9 @@ export async function applyPullRequestEvent(
   options: { afterChange?: PullRequestChangeHook | undefined } = {},
 ): Promise<PullEventOutcome> {
   const { pool } = services;
-  const { rows } = await pool.query<{ id: string; repo: string; github_repo_id: string | null }>({
-    name: 'product-of-repository',
-    text: 'SELECT id, repo, github_repo_id::text AS github_repo_id FROM products WHERE github_repo_id = $1 OR repo_key = $2 LIMIT 1',
-    values: [event.repository.id, event.repository.full_name.toLowerCase()],
-  });
-  if (!rows[0]) return { kind: 'ignored', reason: `no product for ${event.repository.full_name}` };
-  const product = { ...rows[0], github_repo_id: rows[0].github_repo_id === null ? null : BigInt(rows[0].github_repo_id) };
+  // by id; by name only for a product that does not know its id yet (record-pull-request.ts then teaches it)
+  const product = await findProductOfRepository(pgSql(pool), { id: event.repository.id, names: [event.repository.full_name] });
+  if (!product) return { kind: 'ignored', reason: `no product for ${event.repository.full_name}` };
   const pull = snapshotOf(event.pull);
   const done = await onceForDeliverySql(pool, delivery, async (sql) => {
     const outcome = await recordPullRequest(sql, product, pull, { kind: 'webhook', action: delivery.action ?? '' });

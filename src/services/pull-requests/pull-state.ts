@@ -27,6 +27,8 @@ export interface PullSnapshot {
   /** "owner/name" of the base repository */
   baseRepo: string;
   baseRepoId: number;
+  /** GitHub's updated_at of the base repository: how fresh its name is */
+  baseRepoUpdatedAt: Date | null;
   baseRef: string;
   state: PullRequestState;
   mergedAt: Date | null;
@@ -55,6 +57,7 @@ export function snapshotOf(pull: GitHubPull): PullSnapshot {
     headRepoId: pull.head.repo?.id ?? null,
     baseRepo: pull.base.repo.full_name,
     baseRepoId: pull.base.repo.id,
+    baseRepoUpdatedAt: date(pull.base.repo.updated_at),
     baseRef: pull.base.ref,
     state: merged ? 'MERGED' : pull.state === 'closed' ? 'CLOSED' : 'OPEN',
     mergedAt: merged ? date(pull.merged_at) : null,

@@ -36,7 +36,8 @@ export async function reconcilePullRequest(services: Services, pr: Pick<PullRequ
   const { product, installationId } = await requireGitHubAccess(prisma, current.product_id);
   if (needsRead(current)) {
     const octokit = await services.github.installation(installationId);
-    const { data } = await octokit.rest.pulls.get({ ...splitRepo(current.repo), pull_number: current.number });
+    // the product's name: it follows renames (a PR record's name is a copy)
+    const { data } = await octokit.rest.pulls.get({ ...splitRepo(product.repo), pull_number: current.number });
     await record(services, product, data);
   }
   const resolved = await resolveMergeMethod(services, current.id);

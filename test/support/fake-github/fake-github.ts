@@ -8,6 +8,7 @@ import { readCommit, type CommitObject, type GitSignature } from './git/objects.
 import { mergePullRequest, type MergeOutcome } from './merge-pull.ts';
 import { closePull, createPull, pullJsonNow, watchPullHeads } from './pull-requests.ts';
 import { renameRepo, type RenamedRepo, type RenameRepoOptions } from './rename.ts';
+import { transferRepo, type TransferredRepo } from './transfer.ts';
 import type { Route } from './router.ts';
 import { appRoutes } from './routes/apps.ts';
 import { branchRoutes } from './routes/branches.ts';
@@ -236,6 +237,15 @@ export class FakeGitHub {
   /** The owner renaming the repository: same id, new name in every answer; the old name redirects unless told not to. */
   renameRepo(fullName: string, newName: string, options: RenameRepoOptions = {}): RenamedRepo {
     return renameRepo(this.state, this.repoRecord(fullName), newName, options);
+  }
+
+  /**
+   * The owner transferring the repository to `newOwner`: same id, new owner and
+   * full name in every answer, the new owner's installation (created when it has
+   * none); the old name stops resolving.
+   */
+  transferRepo(fullName: string, newOwner: string, options: { installationId?: number } = {}): TransferredRepo {
+    return transferRepo(this.state, this.repoRecord(fullName), newOwner, options.installationId ?? this.installationFor(newOwner));
   }
 
   /** The repository's GitHub id (stays across renames). */
