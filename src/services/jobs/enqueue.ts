@@ -1,6 +1,7 @@
 // Operators queue jobs for a user: task implementations, or idea jobs.
 import type { PrismaClient } from '../../db/client.ts';
 import type { JobKind } from '../../generated/prisma/client.ts';
+import { lockPbiForCascade } from '../cascade/pbi-lock.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { lower } from '../present.ts';
 import { publishJobStatus, signalJobsQueued } from './job-events.ts';
@@ -56,7 +57,11 @@ export async function enqueueJobs(prisma: PrismaClient, input: EnqueueInput): Pr
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const missing = taskIds.find((id) => !byId.has(id));
       if (missing) throw notFound('task', missing);
-      const pbiIds = [...new Set(tasks.map((t) => t.story.pbi_id))];
+      // The cascade's PBI lock, in a fixed order, before the check: an enqueue that
+      // races a failure either commits first (and its jobs are cancelled by the
+      // cascade) or waits for the failure to commit and is refused.
+      const pbiIds = [...new Set(tasks.map((t) => t.story.pbi_id))].sort();
+      for (const pbiId of pbiIds) await lockPbiForCascade(tx, pbiId);
       const open = await tx.cascade.findFirst({ where: { open_pbi_id: { in: pbiIds } }, select: { pbi_id: true, id: true } });
       if (open) {
         throw conflict(`PBI ${open.pbi_id} has an open fail-cascade (${open.id}); reopen it first (POST /api/v1/admin/pbis/${open.pbi_id}/reopen)`);
