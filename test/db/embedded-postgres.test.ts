@@ -1,16 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseDataDir, RELOCATED_DATA_ROOT, throwawayClusterRoot } from '../../src/db/data-dir.ts';
 import { startEmbeddedPostgres, type DbLogger, type EmbeddedPostgresServer } from '../../src/db/embedded-postgres.ts';
 import { projectRoot } from '../../src/db/migrations.ts';
 
 const log: DbLogger = { info() {}, warn() {}, error() {}, debug() {} };
-// Under the project: every folder above must be traversable by user postgres (/tmp is too).
-const scratch = path.join(projectRoot(), '.test-data', `embedded-${process.pid}`);
+// Where the tests' own cluster lives (test/support/global-setup.ts), never under the
+// project: as root, every folder above a cluster must be traversable by user postgres.
+const scratch = path.join(await throwawayClusterRoot(), `embedded-${process.pid}`);
+const asRoot = process.getuid?.() === 0;
 
 async function sql<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -126,12 +130,71 @@ describe('startEmbeddedPostgres', () => {
     );
   });
 
-  it.runIf(process.getuid?.() === 0)('explains a data folder that user postgres cannot reach', async () => {
+  it.runIf(asRoot)('explains a data folder that user postgres cannot reach', async () => {
     const locked = path.join(scratch, 'locked');
     await fs.mkdir(locked, { recursive: true, mode: 0o700 });
     await fs.chmod(locked, 0o700);
     await expect(startEmbeddedPostgres({ dataDir: path.join(locked, 'data'), log, throwaway: true })).rejects.toThrow(
       /"postgres", which cannot enter .*locked \(mode 700\)/,
     );
+  });
+});
+
+// As root from any folder (a clone in /root, a 0700 `mktemp -d`): the default data
+// folder moves out of a folder user postgres cannot enter; an explicit one never moves.
+describe.runIf(asRoot)('the data folder as root, in a project under a 0700 folder', () => {
+  let closed: string;
+  beforeAll(async () => {
+    closed = await fs.mkdtemp(path.join(os.tmpdir(), 'scrum4me-closed-'));
+    await fs.chmod(closed, 0o700);
+  });
+  afterAll(async () => {
+    await fs.rm(closed, { recursive: true, force: true });
+  });
+
+  it('keeps the throwaway clusters of tests in a 0755 folder of the system temp folder', async () => {
+    const root = await throwawayClusterRoot();
+    expect(path.dirname(root)).toBe(os.tmpdir());
+    expect((await fs.stat(root)).mode & 0o777).toBe(0o755);
+    expect(root.startsWith(projectRoot())).toBe(false);
+  });
+
+  it('moves the default data folder to a root-owned 0755 folder, which survives restarts', async () => {
+    const defaultDir = path.join(closed, 'app', '.data');
+    const relocationRoot = path.join(scratch, 'relocated');
+    const choice = await chooseDataDir({ dataDir: defaultDir, configured: false, relocationRoot });
+    expect(choice).toEqual({ dataDir: expect.stringMatching(new RegExp(`^${relocationRoot}/app-[0-9a-f]{16}$`)), movedFrom: defaultDir, closedAt: closed });
+    // the same project path gives the same folder at every start
+    expect(await chooseDataDir({ dataDir: defaultDir, configured: false, relocationRoot })).toEqual(choice);
+    // without the test's root: the persistent system folder
+    expect((await chooseDataDir({ dataDir: defaultDir, configured: false })).dataDir.startsWith(`${RELOCATED_DATA_ROOT}/app-`)).toBe(true);
+
+    const first = await startEmbeddedPostgres({ dataDir: choice.dataDir, log, throwaway: true });
+    let second: EmbeddedPostgresServer | undefined;
+    try {
+      await sql(first.url, 'CREATE TABLE notes (body text)');
+      await sql(first.url, 'INSERT INTO notes VALUES ($1)', ['kept outside the closed folder']);
+      await first.stop();
+      second = await startEmbeddedPostgres({ dataDir: (await chooseDataDir({ dataDir: defaultDir, configured: false, relocationRoot })).dataDir, log, throwaway: true });
+      expect(await sql(second.url, 'SELECT body FROM notes')).toEqual([{ body: 'kept outside the closed folder' }]);
+      const stat = await fs.stat(choice.dataDir);
+      expect({ uid: stat.uid, mode: stat.mode & 0o777 }).toEqual({ uid: 0, mode: 0o755 });
+    } finally {
+      await first.stop();
+      await second?.stop();
+    }
+  });
+
+  it('never moves an explicit SCRUM4ME_DATA_DIR, and says why postgres cannot use it', async () => {
+    const explicit = path.join(closed, 'app', 'my-data');
+    expect(await chooseDataDir({ dataDir: explicit, configured: true, relocationRoot: path.join(scratch, 'relocated') })).toEqual({ dataDir: explicit });
+    await expect(startEmbeddedPostgres({ dataDir: explicit, log, throwaway: true })).rejects.toThrow(
+      new RegExp(`"postgres", which cannot enter ${closed} \\(mode 700\\)[\\s\\S]*SCRUM4ME_DATA_DIR`),
+    );
+  });
+
+  it('leaves the default folder where it is when it can be entered', async () => {
+    const open = path.join(scratch, 'open-project', '.data');
+    expect(await chooseDataDir({ dataDir: open, configured: false, relocationRoot: path.join(scratch, 'relocated') })).toEqual({ dataDir: open });
   });
 });

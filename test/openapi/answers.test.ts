@@ -182,7 +182,7 @@ describe('the documented answers are the answers', () => {
   });
 
   it('serves the event stream and metrics with the documented content types', async () => {
-    const metrics = await app.call('GET', '/metrics', { token: null });
+    const metrics = await app.call('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     const minted = await app.call('POST', '/api/v1/admin/tokens', { body: { user: 'bob' } });

@@ -1,13 +1,16 @@
 // Vitest global setup: ONE PostgreSQL for the whole run (embedded, in a fresh folder
-// under .test-data/, or TEST_DATABASE_URL's server), with a migrated template
-// database that every test file clones (see ./database.ts).
+// under the system temp folder, or TEST_DATABASE_URL's server), with a migrated
+// template database that every test file clones (see ./database.ts). Not under
+// the project: as root, PostgreSQL runs as user postgres, and a project in /root
+// or in a 0700 folder is closed to it.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { throwawayClusterRoot } from '../../src/db/data-dir.ts';
 import { startEmbeddedPostgres, stopStalePostmaster, type DbLogger } from '../../src/db/embedded-postgres.ts';
-import { applyMigrations, projectRoot } from '../../src/db/migrations.ts';
+import { applyMigrations } from '../../src/db/migrations.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,7 +49,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let stopServer = async () => {};
   let runDir: string | undefined;
   if (!adminUrl) {
-    const testDataDir = path.join(projectRoot(), '.test-data');
+    // shared by every checkout of this user: a run folder is named by its vitest pid
+    const testDataDir = await throwawayClusterRoot();
     await removeAbandonedRuns(testDataDir);
     runDir = path.join(testDataDir, `run-${process.pid}`);
     await fs.rm(runDir, { recursive: true, force: true });
@@ -107,15 +111,19 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** Folders of runs whose vitest process died (SIGKILL, OOM): stop their postgres, free the disk. */
+/** Folders of runs whose vitest process died (SIGKILL, OOM): stop their postgres, free the disk. Other folders there are left alone. */
 async function removeAbandonedRuns(testDataDir: string): Promise<void> {
   const entries = await fs.readdir(testDataDir).catch(() => [] as string[]);
   for (const entry of entries) {
-    const pid = /^run-(\d+)$/.exec(entry)?.[1];
+    // run-<pid>: this setup's cluster; embedded-<pid>: test/db/embedded-postgres.test.ts's clusters
+    const pid = /^(?:run|embedded)-(\d+)$/.exec(entry)?.[1];
     if (!pid || isProcessAlive(Number(pid))) continue;
     const dir = path.join(testDataDir, entry);
     try {
-      await stopStalePostmaster(path.join(dir, 'postgres'), log);
+      const inside = await fs.readdir(dir).catch(() => [] as string[]);
+      for (const cluster of [path.join(dir, 'postgres'), ...inside.map((sub) => path.join(dir, sub, 'postgres'))]) {
+        await stopStalePostmaster(cluster, log);
+      }
       await fs.rm(dir, { recursive: true, force: true });
     } catch (err) {
       log.warn({ dir, err: String(err) }, 'could not remove an abandoned test cluster');

@@ -41,7 +41,7 @@ async function storyWorld() {
 const record = (productId: string, number: number) => app.db.prisma.pullRequest.findUnique({ where: { product_id_number: { product_id: productId, number } } });
 
 async function deliveriesMetric(event: string, outcome: string): Promise<number> {
-  const metrics = await app.call('GET', '/metrics', { token: null });
+  const metrics = await app.call('GET', '/metrics');
   const line = String(metrics.body)
     .split('\n')
     .find((l) => l.startsWith(`scrum4me_webhook_deliveries_total{event="${event}",outcome="${outcome}"}`));

@@ -76,24 +76,27 @@ export async function revokeToken(prisma: PrismaClient, tokenId: string): Promis
   }
 }
 
-/** Makes SCRUM4ME_ADMIN_TOKEN a working admin token of user "admin" (idempotent across restarts and replicas). */
-export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: string): Promise<void> {
+export type BootstrapTokenState = 'created' | 'present' | 'revoked';
+
+/**
+ * Makes SCRUM4ME_ADMIN_TOKEN an admin token of user "admin", once: idempotent
+ * across restarts and replicas. A revocation is final: a token revoked through
+ * the API stays revoked whatever the environment still says (the caller warns);
+ * a new value mints a new token.
+ */
+export async function ensureBootstrapAdminToken(prisma: PrismaClient, token: string): Promise<{ state: BootstrapTokenState; tokenId: string }> {
   const hash = hashToken(token);
-  const existing = await prisma.apiToken.findUnique({ where: { token_hash: hash } });
-  if (existing) {
-    if (!existing.admin || existing.revoked_at) {
-      await prisma.apiToken.update({ where: { id: existing.id }, data: { admin: true, revoked_at: null } });
-      await prisma.$executeRaw`SELECT pg_notify(${tokensChangedChannel}, ${existing.id})`;
-    }
-    return;
+  const existing = await prisma.apiToken.findUnique({ where: { token_hash: hash }, select: { id: true, revoked_at: true } });
+  if (existing) return { state: existing.revoked_at ? 'revoked' : 'present', tokenId: existing.id };
+  try {
+    const created = await createToken(prisma, { user: 'admin', name: 'bootstrap (SCRUM4ME_ADMIN_TOKEN)', admin: true }, token);
+    return { state: 'created', tokenId: created.token_id };
+  } catch (error) {
+    // another replica created it at the same moment
+    const raced = await prisma.apiToken.findUnique({ where: { token_hash: hash }, select: { id: true, revoked_at: true } });
+    if (raced) return { state: raced.revoked_at ? 'revoked' : 'present', tokenId: raced.id };
+    throw error;
   }
-  await createToken(prisma, { user: 'admin', name: 'bootstrap (SCRUM4ME_ADMIN_TOKEN)', admin: true }, token).catch(
-    async (error: unknown) => {
-      // another replica created it at the same moment
-      if (await prisma.apiToken.findUnique({ where: { token_hash: hash } })) return;
-      throw error;
-    },
-  );
 }
 
 /** Resolves a bearer token to its user; UNAUTHENTICATED for missing, unknown or revoked tokens. */
@@ -120,4 +123,25 @@ export async function authenticate(pool: Queryable, authorization: string | unde
   const auth: AuthContext = { tokenId: row.id, userId: row.user_id, userName: row.user_name, admin: row.admin };
   cache?.set(hash, auth);
   return auth;
+}
+
+/**
+ * Who may read /metrics (SPEC §7: the port also faces GitHub): a bearer
+ * SCRUM4ME_METRICS_TOKEN, or an admin token. Anything else is UNAUTHENTICATED,
+ * an agent token included.
+ */
+export async function authorizeMetricsReader(
+  pool: Queryable,
+  authorization: string | undefined,
+  metricsToken: string | undefined,
+  cache?: TokenCache,
+): Promise<void> {
+  const refused = () => unauthenticated('/metrics needs SCRUM4ME_METRICS_TOKEN or an admin token');
+  const token = parseBearer(authorization);
+  if (!token) throw refused();
+  // compared as hashes: equal lengths for timingSafeEqual, and no timing hint of the configured value
+  if (metricsToken && timingSafeEqual(Buffer.from(hashToken(token)), Buffer.from(hashToken(metricsToken)))) return;
+  // unknown or revoked: authenticate's own UNAUTHENTICATED
+  const auth = await authenticate(pool, authorization, cache);
+  if (!auth.admin) throw refused();
 }
