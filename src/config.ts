@@ -61,6 +61,7 @@ const envSchema = z.object({
   SCRUM4ME_CLAIM_TIMEOUT_SECONDS: integer('SCRUM4ME_CLAIM_TIMEOUT_SECONDS', 10, 7 * 24 * 3600, 1800),
   SCRUM4ME_GITHUB_TIMEOUT_MS: integer('SCRUM4ME_GITHUB_TIMEOUT_MS', 100, 10 * 60 * 1000, 20_000),
   SCRUM4ME_MAX_BODY_BYTES: integer('SCRUM4ME_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  SCRUM4ME_CONSOLE_IDLE_MINUTES: integer('SCRUM4ME_CONSOLE_IDLE_MINUTES', 1, 7 * 24 * 60, 60),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -85,6 +86,8 @@ export interface Config {
   metricsToken: string | undefined;
   claimTimeoutSeconds: number;
   maxBodyBytes: number;
+  /** a console session with no request for this long is signed out */
+  consoleIdleMinutes: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
     metricsToken: e.SCRUM4ME_METRICS_TOKEN,
     claimTimeoutSeconds: e.SCRUM4ME_CLAIM_TIMEOUT_SECONDS,
     maxBodyBytes: e.SCRUM4ME_MAX_BODY_BYTES,
+    consoleIdleMinutes: e.SCRUM4ME_CONSOLE_IDLE_MINUTES,
     logLevel: e.LOG_LEVEL,
   };
 }

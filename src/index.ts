@@ -6,6 +6,7 @@ import type { Database } from './db/client.ts';
 import type { EventHub } from './services/events/event-hub.ts';
 import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
+import { consoleHandler } from './console/handler.tsx';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
 import { startMergeMethodRunner } from './services/pull-requests/merge-method-runner.ts';
 import { queueCheckRefreshIn } from './services/checks/queue-check-refresh.ts';
@@ -75,6 +76,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       }),
     );
     addHandler(mcpHandler(services, agentDeps));
+    addHandler(consoleHandler(services, { eventHub: deps.eventHub }));
     started?.({ services, stop: () => mergeMethods.stop() });
   };
 }

@@ -7,6 +7,8 @@ export type { Logger };
 export const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // the console's session cookie, in pino-http's response lines
+  'res.headers["set-cookie"]',
   'req.headers["x-hub-signature"]',
   'req.headers["x-hub-signature-256"]',
   'headers.authorization',

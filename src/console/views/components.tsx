@@ -1,0 +1,100 @@
+// Small pieces every console page uses: status badges that read as text,
+// times, token counts, flash messages, tables that scroll in their own box.
+import type { ComponentChildren } from 'preact';
+import type { JobUsage } from '../../services/jobs/job-usage.ts';
+import { formatCount, formatTime, shortId } from './format.ts';
+
+/** A coloured label whose text says the state (colour is never the only signal). */
+export function Badge({ value, label }: { value: string | null | undefined; label?: string }) {
+  const text = value ?? 'none';
+  return (
+    <span class={`badge badge-${text.replace(/[^a-z_]/g, '')}`} title={label ? `${label}: ${text.replace(/_/g, ' ')}` : undefined}>
+      {text.replace(/_/g, ' ')}
+    </span>
+  );
+}
+
+export function Time({ at }: { at: string | Date | null | undefined }) {
+  if (!at) return <span class="muted">–</span>;
+  const iso = typeof at === 'string' ? at : at.toISOString();
+  return <time datetime={iso}>{formatTime(iso)}</time>;
+}
+
+export function JobLink({ id }: { id: string }) {
+  return (
+    <a href={`/console/jobs/${encodeURIComponent(id)}`} class="mono" title={id} aria-label={`job ${id}`}>
+      {shortId(id)}
+    </a>
+  );
+}
+
+export function TokenUsage({ usage }: { usage: JobUsage | null | undefined }) {
+  if (!usage || (usage.input_tokens === null && usage.output_tokens === null && usage.cache_read_tokens === null && usage.cache_write_tokens === null)) {
+    return <span class="muted">–</span>;
+  }
+  return (
+    <span class="tokens" title={usage.model_id ? `model ${usage.model_id}` : undefined}>
+      <span>in {formatCount(usage.input_tokens)}</span> <span>out {formatCount(usage.output_tokens)}</span>
+      {(usage.cache_read_tokens ?? 0) + (usage.cache_write_tokens ?? 0) > 0 ? (
+        <span class="muted">
+          {' '}
+          cache {formatCount(usage.cache_read_tokens)} read / {formatCount(usage.cache_write_tokens)} write
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+export function LongText({ text, className }: { text: string | null | undefined; className?: string }) {
+  if (!text) return <span class="muted">–</span>;
+  return <span class={`long-text ${className ?? ''}`}>{text}</span>;
+}
+
+/** A wide table scrolls inside its own box; its header row stays in view. */
+export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+export interface Flash {
+  kind: 'notice' | 'error';
+  text: string;
+  /** field issues of a refused input, each naming its field */
+  details?: { path: string; message: string }[];
+}
+
+export function FlashMessage({ flash }: { flash: Flash | undefined }) {
+  if (!flash) return null;
+  return (
+    <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
+      <p>{flash.text}</p>
+      {flash.details && flash.details.length > 0 ? (
+        <ul>
+          {flash.details.map((issue) => (
+            <li>
+              <code>{issue.path}</code>: {issue.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+export function Progress({ done, total, label }: { done: number; total: number; label: string }) {
+  return (
+    <span class="progress">
+      <progress max={Math.max(total, 1)} value={done} aria-label={label} />
+      <span>
+        {done}/{total}
+      </span>
+    </span>
+  );
+}
