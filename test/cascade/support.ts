@@ -119,6 +119,6 @@ export function holdUndoOnce(world: CascadeWorld) {
   };
 }
 
-/** Calls the fake logged whose method and path match. */
+/** Calls the fake logged whose method and (decoded) path match. */
 export const callsTo = (world: CascadeWorld, method: string, path: string | RegExp) =>
-  world.fake.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)));
+  world.fake.calls.filter((c) => c.method === method && (typeof path === 'string' ? decodeURIComponent(c.path) === path : path.test(decodeURIComponent(c.path))));

@@ -59,8 +59,13 @@ export async function undoBranch(ctx: UndoContext, step: StepRecord): Promise<St
   return foreign.length > 0 ? { ...outcome, warning: [outcome.warning, ...foreign].filter(Boolean).join('; ') } : outcome;
 }
 
-/** A new decision is saved before its first effect; effects of an earlier one (a delete before a PR appeared) say nothing of it. */
+/**
+ * A new decision is saved before its first effect; effects of an earlier one (a
+ * delete before a PR appeared) say nothing of it. It replaces the progress, so
+ * only the lock's holder may save it.
+ */
 async function decide(ctx: UndoContext, stepId: string, progress: StepProgress, decision: StepDecision): Promise<void> {
+  await ctx.beforeWrite();
   const fresh: StepProgress = { ...(progress.probe ? { probe: progress.probe } : {}), decided: decision };
   for (const key of Object.keys(progress) as (keyof StepProgress)[]) delete progress[key];
   Object.assign(progress, fresh);
