@@ -97,7 +97,8 @@ describe('cascade edges', { timeout: 90_000 }, () => {
     world.fake.createRepo('acme/edges-fork');
     world.fake.commitToBranch('acme/edges-fork', stories.S!.branch, { 'fork.txt': 'theirs\n' }, 'the fork\'s work');
     const forkPull = world.fake.pull('acme/edges-fork', world.fake.openPull('acme/edges-fork', { head: stories.S!.branch, title: 'From the fork' }));
-    const base = { ...forkPull.base, repo: { ...forkPull.base.repo, id: world.fake.repoId(world.repo), name: 'edges', full_name: world.repo } };
+    const forkBase = forkPull.base!;
+    const base = { ...forkBase, repo: { ...forkBase.repo, id: world.fake.repoId(world.repo), name: 'edges', full_name: world.repo } };
     const foreign = { ...forkPull, number: 9999, base };
     const jobX = await claimTask(world, task('X'), 10);
     world.fake.clearCalls();
