@@ -8,7 +8,6 @@ import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
 import { consoleHandler } from './console/handler.tsx';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
-import { startMergeMethodRunner } from './services/pull-requests/merge-method-runner.ts';
 import { queueCheckRefreshIn } from './services/checks/queue-check-refresh.ts';
 import { createRouter } from './http/router.ts';
 import { buildRoutes } from './routes.ts';
@@ -36,7 +35,7 @@ export interface AppDependencies {
 
 export interface RunningApp {
   services: AppServices;
-  /** stops what the app function started (the merge-method runner) */
+  /** stops what the app function started (nothing today: background work lives in graphile-worker) */
   stop(): Promise<void>;
 }
 
@@ -55,9 +54,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
     const routes = buildRoutes(services, { agent: agentDeps, eventHub: deps.eventHub });
 
-    const mergeMethods = startMergeMethodRunner(services);
     registerWebhooks(probot, services, {
-      mergeMethods,
       // a story PR changed (new head, merged, closed): its check run follows
       afterPullRequestChange: async (sql, change) => {
         if (change.record.story_id) await queueCheckRefreshIn(sql, change.record.story_id);
@@ -77,6 +74,6 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
     );
     addHandler(mcpHandler(services, agentDeps));
     addHandler(consoleHandler(services, { eventHub: deps.eventHub }));
-    started?.({ services, stop: () => mergeMethods.stop() });
+    started?.({ services, stop: async () => {} });
   };
 }

@@ -11,6 +11,7 @@ export interface Metrics {
   queueDepth: Gauge;
   cascadeSteps: Counter<'action' | 'outcome'>;
   webhookDeliveries: Counter<'event' | 'outcome'>;
+  backgroundJobs: Counter<'task' | 'outcome'>;
 }
 
 export function createMetrics(options: { queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -40,7 +41,7 @@ export function createMetrics(options: { queueDepth?: () => Promise<number> } = 
     }),
     jobTransitions: new Counter({
       name: 'scrum4me_job_transitions_total',
-      help: 'Job status transitions',
+      help: 'Job status transitions: claims, status calls, cascade cancellations and stale requeues',
       labelNames: ['from', 'to'],
       registers: [registry],
     }),
@@ -62,6 +63,12 @@ export function createMetrics(options: { queueDepth?: () => Promise<number> } = 
       name: 'scrum4me_webhook_deliveries_total',
       help: 'Webhook deliveries by event and outcome (processed, duplicate, failed)',
       labelNames: ['event', 'outcome'],
+      registers: [registry],
+    }),
+    backgroundJobs: new Counter({
+      name: 'scrum4me_background_jobs_total',
+      help: 'Background (graphile-worker) job runs by task and outcome (success, error: retried later)',
+      labelNames: ['task', 'outcome'],
       registers: [registry],
     }),
   };

@@ -16,10 +16,9 @@ import { ensureBootstrapAdminToken } from './services/auth/tokens.ts';
 import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
 import { startTokenCache } from './services/auth/token-cache.ts';
 import { startEventHub } from './services/events/event-hub.ts';
-import { reconcileAllProducts } from './services/pull-requests/reconcile.ts';
-import { startStaleClaimSweeper } from './services/jobs/requeue-stale.ts';
 import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
 import { backgroundTasks } from './services/background/tasks.ts';
+import { backgroundSchedule } from './services/background/schedule.ts';
 
 export interface StartOptions {
   config: Config;
@@ -140,16 +139,13 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     );
     const services = running!.services;
     cleanups.push(() => running!.stop());
-    const stopSweeper = startStaleClaimSweeper(db.prisma, config.claimTimeoutSeconds, log);
-    cleanups.push(async () => stopSweeper());
-    const worker = await startBackgroundWorker({ databaseUrl, pool: db.pool, log, taskList: backgroundTasks(services) });
+    // every piece of background work, periodic ones included, is a graphile-worker job (SPEC §6)
+    const worker = await startBackgroundWorker({ pool: db.pool, log, metrics, taskList: backgroundTasks(services), schedule: backgroundSchedule() });
     cleanups.push(() => worker.stop());
     await server.start();
     // Stopped in reverse: first wake long-polling claimers (they answer 204),
     // then stop taking requests, then finish background work, then the database.
     cleanups.push(() => server.stop());
-    // heal webhooks missed while no replica was running (in the background)
-    void reconcileAllProducts(services);
     cleanups.push(() => eventHub.stop());
     cleanups.push(() => claimWaiter.stop());
     cleanups.push(() => tokenCache.stop());

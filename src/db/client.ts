@@ -13,9 +13,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, options: { max?: number } = {}): Database {
+/**
+ * How long a caller waits for a free connection (or a new one) before an error:
+ * well inside GitHub's 10 s for a webhook's answer, so a busy or unreachable
+ * database fails the delivery (GitHub logs it; the healer redelivers it) instead
+ * of leaving GitHub waiting.
+ */
+export const defaultConnectionTimeoutMs = 5_000;
+
+export function connectDatabase(url: string, options: { max?: number; connectionTimeoutMs?: number } = {}): Database {
   // TIMESTAMP columns hold UTC (Prisma writes UTC); now() in hand-written SQL must too
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c TimeZone=UTC' });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? defaultConnectionTimeoutMs,
+    options: '-c TimeZone=UTC',
+  });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));

@@ -53,6 +53,7 @@ export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route
           waitSeconds: body.wait_seconds ?? 25,
           kinds: body.kinds,
           signal,
+          metrics: services.metrics,
         });
         return job ? { status: 200, body: { job } } : { status: 204 };
       },

@@ -55,7 +55,7 @@ export function agentTools(services: AppServices, deps: AgentJobDeps): AgentTool
       input: claimBody,
       run: async ({ auth, signal }, input) => {
         const waitSeconds = input.wait_seconds ?? defaultWaitSeconds;
-        const job = await claimJob(services.pool, deps.waiter, auth, { waitSeconds, kinds: input.kinds, signal });
+        const job = await claimJob(services.pool, deps.waiter, auth, { waitSeconds, kinds: input.kinds, signal, metrics: services.metrics });
         if (job) return { json: { job } };
         return {
           json: { job: null },

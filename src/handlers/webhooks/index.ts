@@ -2,8 +2,8 @@
 // X-Hub-Signature-256 before any of these run.
 import type { Probot } from 'probot';
 import type { AppServices } from '../../services/app-services.ts';
-import { startMergeMethodRunner, type MergeMethodScheduler } from '../../services/pull-requests/merge-method-runner.ts';
 import type { PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
+import { needsMergeMethod, queueMergeMethodLookup } from '../../services/pull-requests/queue-merge-method.ts';
 import { installationHandler, installationRepositoriesHandler } from './installation.ts';
 import { pullRequestActions, pullRequestHandler } from './pull-request.ts';
 import { repositoryActions, repositoryHandler } from './repository.ts';
@@ -15,13 +15,15 @@ export interface WebhookOptions {
    * the story's check-run refresh.
    */
   afterPullRequestChange?: PullRequestChangeHook;
-  /** Where merged PRs' merge methods are resolved; default: a bounded in-process runner. */
-  mergeMethods?: MergeMethodScheduler;
 }
 
 export function registerWebhooks(app: Probot, services: AppServices, options: WebhookOptions = {}): void {
-  const mergeMethods = options.mergeMethods ?? startMergeMethodRunner(services);
-  app.on([...pullRequestActions], pullRequestHandler(services, { mergeMethods, afterChange: options.afterPullRequestChange }));
+  const afterChange: PullRequestChangeHook = async (sql, change) => {
+    // a merge: its merge method is read by a background job committed with the delivery
+    if (needsMergeMethod(change.record)) await queueMergeMethodLookup(sql, change.record.id);
+    await options.afterPullRequestChange?.(sql, change);
+  };
+  app.on([...pullRequestActions], pullRequestHandler(services, { afterChange }));
   app.on('installation', installationHandler(services));
   app.on('installation_repositories', installationRepositoriesHandler(services));
   app.on([...repositoryActions], repositoryHandler(services));

@@ -1,7 +1,6 @@
 // pull_request opened, reopened, edited, synchronize, closed → the story PR's record.
 import type { Context } from 'probot';
 import type { AppServices } from '../../services/app-services.ts';
-import type { MergeMethodScheduler } from '../../services/pull-requests/merge-method-runner.ts';
 import { applyPullRequestEvent, type PullEventOutcome, type PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
 import { handleDelivery } from './delivery.ts';
 
@@ -15,11 +14,11 @@ export const pullRequestActions = [
 
 export function pullRequestHandler(
   services: AppServices,
-  options: { mergeMethods: MergeMethodScheduler; afterChange?: PullRequestChangeHook | undefined },
+  options: { afterChange?: PullRequestChangeHook | undefined },
 ) {
   return async (context: Context<(typeof pullRequestActions)[number]>): Promise<void> => {
     const { pull_request: pull, repository } = context.payload;
-    const outcome = await handleDelivery(
+    await handleDelivery(
       services,
       context,
       (delivery) => applyPullRequestEvent(services, delivery, { pull, repository }, { afterChange: options.afterChange }),
@@ -30,7 +29,5 @@ export function pullRequestHandler(
         ...('record' in result ? { state: result.record.state, storyId: result.record.story_id } : {}),
       }),
     );
-    // after the transaction: the merge commit is read in the background, never while GitHub waits
-    if ('needsMergeMethod' in outcome && outcome.needsMergeMethod) options.mergeMethods.schedule(outcome.record.id);
   };
 }

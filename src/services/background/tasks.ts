@@ -10,8 +10,20 @@ import { cascadeQueue } from '../cascade/start-cascade.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
+import { requeueStaleClaims } from '../jobs/requeue-stale.ts';
+import { mergeMethodJobKey, mergeMethodTask } from '../pull-requests/queue-merge-method.ts';
+import { productReconcileJobKey, queueProductReconciles, reconcileProductPullRequests } from '../pull-requests/reconcile.ts';
+import { resolveMergeMethod } from '../pull-requests/resolve-merge-method.ts';
+import { redeliverFailedWebhooks } from '../webhooks/redeliver-failed.ts';
+import { pruneExpiredRows } from './retention.ts';
+import { durableTask } from './task-failures.ts';
 
-type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
+type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'> & { config: Pick<AppServices['config'], 'claimTimeoutSeconds'> };
+
+/** one merge-method lookup may take this long, all of its GitHub calls together */
+const mergeMethodTimeoutMs = 60_000;
+/** products' reconcile jobs start this far apart */
+const reconcileSpacingSeconds = 20;
 
 function guarded(services: Services, name: string, work: (payload: Record<string, string>) => Promise<void>): Task {
   return async (payload) => {
@@ -60,6 +72,36 @@ export function backgroundTasks(services: Services, extra: TaskList = {}): TaskL
         });
       }
     },
+    // a merged PR's merge method (queued with its merge webhook, queue-merge-method.ts)
+    [mergeMethodTask]: durableTask<{ pull_request_id: string }>(
+      services,
+      { task: 'resolve_merge_method', jobKey: (p) => mergeMethodJobKey(p.pull_request_id) },
+      async ({ pull_request_id }) => {
+        await resolveMergeMethod(services, pull_request_id, { signal: AbortSignal.timeout(mergeMethodTimeoutMs) });
+      },
+    ),
+    // the periodic ones (schedule.ts)
+    reconcile_products: durableTask(services, { task: 'reconcile_products' }, async () => {
+      const queued = await queueProductReconciles(services, { spacingSeconds: reconcileSpacingSeconds });
+      services.log.info({ products: queued.length, spacingSeconds: reconcileSpacingSeconds }, 'product reconciles queued');
+    }),
+    reconcile_product: durableTask<{ product_id: string }>(
+      services,
+      { task: 'reconcile_product', jobKey: (p) => productReconcileJobKey(p.product_id) },
+      async ({ product_id }) => {
+        await reconcileProductPullRequests(services, product_id);
+      },
+    ),
+    sweep_stale_claims: durableTask(services, { task: 'sweep_stale_claims' }, async () => {
+      const ids = await requeueStaleClaims(services.prisma, services.config.claimTimeoutSeconds, services.metrics);
+      if (ids.length > 0) services.log.warn({ jobs: ids }, 'requeued stale claims');
+    }),
+    prune_retention: durableTask(services, { task: 'prune_retention' }, async () => {
+      services.log.info(await pruneExpiredRows(services.prisma), 'expired rows pruned');
+    }),
+    redeliver_failed_webhooks: durableTask(services, { task: 'redeliver_failed_webhooks', jobKey: () => 'redeliver_failed_webhooks' }, async () => {
+      await redeliverFailedWebhooks(services);
+    }),
     ...extra,
   };
 }

@@ -5,6 +5,7 @@
 // keeps the NOTIFY's commit lock short (BENCHMARKS.md).
 import type { Queryable } from '../../db/queryable.ts';
 import type { JobKind, VerifyRequired } from '../../generated/prisma/client.ts';
+import type { Metrics } from '../../metrics.ts';
 import type { AuthContext } from '../auth/tokens.ts';
 import { publishChangesSql } from '../events/publish.ts';
 import { isoSql, jobStatusEventSql } from './job-events.ts';
@@ -69,11 +70,19 @@ const claimStatement = `
     LEFT JOIN tasks t ON t.id = c.task_id
     LEFT JOIN ideas i ON i.id = c.idea_id`;
 
-/** Claims the next job now, or returns null. Named: each connection plans the statement once (planning cost more than running it). */
-export async function claimNextJob(pool: Queryable, auth: AuthContext, kinds: JobKind[] = allKinds): Promise<ClaimedJob | null> {
+type TransitionCounter = Pick<Metrics, 'jobTransitions'>;
+
+/**
+ * Claims the next job now, or returns null; a claim counts as the transition
+ * queued → claimed. Named: each connection plans the statement once (planning
+ * cost more than running it).
+ */
+export async function claimNextJob(pool: Queryable, auth: AuthContext, kinds: JobKind[] = allKinds, metrics?: TransitionCounter): Promise<ClaimedJob | null> {
   const { rows } = await pool.query<ClaimedRow>({ name: 'claim-next-job', text: claimStatement, values: [auth.tokenId, auth.userId, kinds] });
   const row = rows[0];
-  return row ? presentClaimedJob(claimedFacts(row)) : null;
+  if (!row) return null;
+  metrics?.jobTransitions.inc({ from: 'queued', to: 'claimed' });
+  return presentClaimedJob(claimedFacts(row));
 }
 
 function claimedFacts(row: ClaimedRow): ClaimedJobFacts {
@@ -109,13 +118,13 @@ export async function claimJob(
   pool: Queryable,
   waiter: ClaimWaiter,
   auth: AuthContext,
-  options: { waitSeconds: number; kinds?: JobKind[] | undefined; signal?: AbortSignal | undefined },
+  options: { waitSeconds: number; kinds?: JobKind[] | undefined; signal?: AbortSignal | undefined; metrics?: TransitionCounter | undefined },
 ): Promise<ClaimedJob | null> {
   const deadline = Date.now() + options.waitSeconds * 1000;
   for (;;) {
     const wake = waiter.arm(auth.userId);
     try {
-      const job = await claimNextJob(pool, auth, options.kinds);
+      const job = await claimNextJob(pool, auth, options.kinds, options.metrics);
       if (job) return job;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || waiter.stopped || options.signal?.aborted) return null;
@@ -127,7 +136,7 @@ export async function claimJob(
     if (waiter.stopped || options.signal?.aborted) return null;
     if (Date.now() >= deadline) {
       // one last attempt: the wake-up may have come at the deadline
-      return claimNextJob(pool, auth, options.kinds);
+      return claimNextJob(pool, auth, options.kinds, options.metrics);
     }
   }
 }

@@ -6,6 +6,8 @@
 import { withTransaction } from '../../db/transaction.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
+import { enqueueBackground } from '../background/enqueue.ts';
+import { retryAfterSeconds } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
 import { requireGitHubAccess } from '../installations/github-access.ts';
 import { isFinalPull, snapshotOf, type GitHubPull } from './pull-state.ts';
@@ -83,6 +85,8 @@ export async function reconcileProductPullRequests(services: Services, productId
     else if (outcome.kind === 'unchanged' || outcome.kind === 'stale') summary.unchanged++;
   };
   const fail = (number: number, error: unknown) => {
+    // GitHub asked to wait (a rate limit): stop the sweep; its job comes back then (background/task-failures.ts)
+    if (retryAfterSeconds(error) !== null) throw error;
     const message = error instanceof Error ? error.message : String(error);
     summary.failed.push({ number, error: message.slice(0, 300) });
     log.warn({ err: error, productId, pullRequest: number }, 'reconcile: PR not reconciled');
@@ -120,23 +124,30 @@ export async function reconcileProductPullRequests(services: Services, productId
   return summary;
 }
 
+/** The key of a product's reconcile job: one waiting per product, however often it is queued. */
+export const productReconcileJobKey = (productId: string) => `reconcile:${productId}`;
+
 /**
- * Every product the app can still reach, one after another (at start). Never
- * throws: a product that fails is logged and the next one goes on.
+ * Queues the reconcile of every product the app can still reach (the hourly
+ * `reconcile_products` job): one `reconcile_product` job each, `spacingSeconds`
+ * apart, so the sweep does not spend an installation's rate limit at once. A
+ * product whose job is already waiting (e.g. until a rate limit's retry-after)
+ * keeps its time. Returns the product ids queued.
  */
-export async function reconcileAllProducts(services: Services): Promise<ReconcileSummary[]> {
+export async function queueProductReconciles(services: Pick<Services, 'prisma'>, options: { spacingSeconds: number; now?: Date }): Promise<string[]> {
   const products = await services.prisma.product.findMany({
     where: { installation_id: { not: null }, repo_removed_at: null, installation: { deleted_at: null, suspended_at: null } },
     select: { id: true },
     orderBy: { created_at: 'asc' },
   });
-  const summaries: ReconcileSummary[] = [];
-  for (const { id } of products) {
-    try {
-      summaries.push(await reconcileProductPullRequests(services, id));
-    } catch (error) {
-      services.log.warn({ err: error, productId: id }, 'reconcile of a product failed');
-    }
+  const start = (options.now ?? new Date()).getTime();
+  for (const [i, { id }] of products.entries()) {
+    await enqueueBackground(services.prisma, 'reconcile_product', { product_id: id }, {
+      jobKey: productReconcileJobKey(id),
+      jobKeyMode: 'preserve_run_at',
+      runAt: new Date(start + i * options.spacingSeconds * 1000),
+      maxAttempts: 5,
+    });
   }
-  return summaries;
+  return products.map((p) => p.id);
 }
