@@ -16,6 +16,8 @@ export function renderPbi(pbi: PbiView): string {
     );
     for (const task of story.tasks) {
       lines.push(`    - ${task.title}  (${task.id})`);
+      const older = task.jobs_total - task.jobs.length;
+      if (older > 0) lines.push(`        (${older} older job${older === 1 ? '' : 's'} not shown)`);
       for (const job of task.jobs) {
         const verify = job.verify_result ? ` verify=${job.verify_result}` : '';
         lines.push(`        job ${job.id} ${job.status} by ${job.user}${verify}${job.error ? `  error: ${firstLine(job.error)}` : ''}`);

@@ -24,7 +24,7 @@ import type { ClaimedJob } from '../services/jobs/claim.ts';
 import type { EnqueuedJob } from '../services/jobs/enqueue.ts';
 import type { presentJobDetail } from '../services/jobs/job-view.ts';
 import type { StatusAnswer } from '../services/jobs/update-status.ts';
-import type { PbiView } from '../services/pbis/pbi-view.ts';
+import { pbiViewJobsPerTask, type PbiView } from '../services/pbis/pbi-view.ts';
 import type { ProductView } from '../services/products/products.ts';
 import type { ReconcileSummary } from '../services/pull-requests/reconcile.ts';
 import type { verifyJob } from '../services/verify/verify-job.ts';
@@ -202,17 +202,20 @@ export const pbiView = z
           z.object({
             id: z.string(),
             title: z.string(),
-            jobs: z.array(
-              z.object({
-                id: z.string(),
-                status: jobStatus,
-                user: z.string(),
-                verify_result: verifyResult.nullable(),
-                pr_url: z.string().nullable(),
-                summary: z.string().nullable(),
-                error: z.string().nullable(),
-              }),
-            ),
+            jobs_total: z.number().int().describe(`every job the task ever had; \`jobs\` lists the newest ${pbiViewJobsPerTask} of them`),
+            jobs: z
+              .array(
+                z.object({
+                  id: z.string(),
+                  status: jobStatus,
+                  user: z.string(),
+                  verify_result: verifyResult.nullable(),
+                  pr_url: z.string().nullable(),
+                  summary: z.string().nullable(),
+                  error: z.string().nullable(),
+                }),
+              )
+              .describe(`the task's newest jobs, at most ${pbiViewJobsPerTask}, oldest first; older ones are only counted in \`jobs_total\``),
           }),
         ),
       }),

@@ -1,13 +1,12 @@
 // The story's "Scrum4Me" check run against the git-backed fake GitHub: one per
 // head sha even when GitHub's answer to its creation is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { PrismaClient, type Prisma } from '../../src/generated/prisma/client.ts';
+import type { Prisma } from '../../src/generated/prisma/client.ts';
 import { refreshStoryCheck } from '../../src/services/checks/story-check.ts';
 import type { GitHubAccess, Octokit } from '../../src/services/github/access.ts';
 import { claimTask, finishTask, startCascadeWorld, until, type CascadeWorld } from '../cascade/support.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { jobReads, recordingDatabase, type RecordingDatabase } from '../support/recording-database.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedUser } from '../support/seed.ts';
 
 let world: CascadeWorld;
@@ -98,9 +97,9 @@ describe('the check refresh reads', () => {
     recorded.statements.length = 0;
     expect(await refreshStoryCheck({ prisma: recorded.prisma, github: github.access }, story.id)).toBe('created');
 
-    const jobReads = recorded.statements.filter((text) => /\bfrom\s+("public"\.)?"?jobs"?\b/i.test(text));
-    expect(jobReads).toHaveLength(1);
-    expect(jobReads[0]).toMatch(/LIMIT 1/);
+    const reads = jobReads(recorded.statements);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatch(/LIMIT 1/);
     const created = github.calls.find((c) => c.name === 'create')!;
     expect(created.params).toMatchObject({ name: 'Scrum4Me', head_sha: 'c'.repeat(40), external_id: `scrum4me:${story.id}:${'c'.repeat(40)}`, status: 'in_progress' });
     const text = (created.params.output as { text: string }).text;
@@ -108,36 +107,6 @@ describe('the check refresh reads', () => {
     expect(github.calls.map((c) => c.name)).toEqual(['listForRef', 'create']);
   });
 });
-
-interface RecordingDatabase {
-  prisma: PrismaClient;
-  /** the SQL text of every statement sent, in order */
-  statements: string[];
-  close(): Promise<void>;
-}
-
-/** A Prisma client on its own pool that records every statement it sends. */
-function recordingDatabase(url: string): RecordingDatabase {
-  const statements: string[] = [];
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-      return query(...args);
-    };
-  });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return {
-    prisma,
-    statements,
-    async close() {
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
-}
 
 /** The installation octokit's checks API, answering as GitHub does for a sha with no runs yet. */
 function stubChecksGitHub() {

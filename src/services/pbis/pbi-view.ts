@@ -1,26 +1,29 @@
 // The operator's view of a PBI: stories with their PR and jobs, and its cascades step by step.
+// Its cost follows the PBI's size, not its history: each task lists its newest
+// jobs (`jobs_total` counts them all), read with one statement (src/db/sql/pbi-task-jobs.ts).
 import type { PrismaClient } from '../../db/client.ts';
+import { pbiTaskJobs, type PbiTaskJobRow } from '../../db/sql/pbi-task-jobs.ts';
+import type { JobStatus, VerifyResult } from '../../generated/prisma/client.ts';
 import { notFound } from '../errors.ts';
 import { iso, lower, lowerOrNull } from '../present.ts';
 
+/** Jobs listed per task, newest first chosen (listed oldest first); older ones are only counted. */
+export const pbiViewJobsPerTask = 20;
+
 export async function getPbiView(prisma: PrismaClient, pbiId: string) {
-  const pbi = await prisma.pbi.findUnique({
-    where: { id: pbiId },
-    include: {
-      stories: {
-        orderBy: { position: 'asc' },
-        include: {
-          pull_requests: { orderBy: { created_at: 'desc' } },
-          tasks: {
-            orderBy: { position: 'asc' },
-            include: { jobs: { orderBy: { created_at: 'asc' }, include: { user: { select: { name: true } } } } },
-          },
-        },
+  const [pbi, taskRows] = await Promise.all([
+    prisma.pbi.findUnique({
+      where: { id: pbiId },
+      include: {
+        // a story's PRs and a cascade's steps are few: Prisma's nested reads are fine here
+        stories: { orderBy: { position: 'asc' }, include: { pull_requests: { orderBy: { created_at: 'desc' } } } },
+        cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] } } },
       },
-      cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] } } },
-    },
-  });
+    }),
+    pbiTaskJobs(prisma, pbiId, pbiViewJobsPerTask),
+  ]);
   if (!pbi) throw notFound('PBI', pbiId);
+  const tasksByStory = groupTasks(taskRows);
   return {
     id: pbi.id,
     code: pbi.code,
@@ -44,19 +47,7 @@ export async function getPbiView(prisma: PrismaClient, pbiId: string) {
               merge_commit_sha: pr.merge_commit_sha,
             }
           : null,
-        tasks: story.tasks.map((task) => ({
-          id: task.id,
-          title: task.title,
-          jobs: task.jobs.map((job) => ({
-            id: job.id,
-            status: lower(job.status),
-            user: job.user.name,
-            verify_result: lowerOrNull(job.verify_result),
-            pr_url: job.pr_url,
-            summary: job.summary,
-            error: job.error,
-          })),
-        })),
+        tasks: tasksByStory.get(story.id) ?? [],
       };
     }),
     cascades: pbi.cascades.map((cascade) => ({
@@ -81,3 +72,43 @@ export async function getPbiView(prisma: PrismaClient, pbiId: string) {
 }
 
 export type PbiView = Awaited<ReturnType<typeof getPbiView>>;
+
+interface TaskView {
+  id: string;
+  title: string;
+  jobs_total: number;
+  jobs: {
+    id: string;
+    status: Lowercase<JobStatus>;
+    user: string;
+    verify_result: Lowercase<VerifyResult> | null;
+    pr_url: string | null;
+    summary: string | null;
+    error: string | null;
+  }[];
+}
+
+/** The statement's rows (one per listed job, or one for a task without jobs) as tasks per story, in order. */
+function groupTasks(rows: PbiTaskJobRow[]): Map<string, TaskView[]> {
+  const byStory = new Map<string, TaskView[]>();
+  let task: TaskView | undefined;
+  for (const row of rows) {
+    if (task?.id !== row.task_id) {
+      task = { id: row.task_id, title: row.title, jobs_total: row.jobs_total, jobs: [] };
+      const tasks = byStory.get(row.story_id) ?? [];
+      tasks.push(task);
+      byStory.set(row.story_id, tasks);
+    }
+    if (row.job_id === null) continue;
+    task.jobs.push({
+      id: row.job_id,
+      status: lower(row.status as JobStatus),
+      user: row.user_name!,
+      verify_result: lowerOrNull(row.verify_result as VerifyResult | null),
+      pr_url: row.pr_url,
+      summary: row.summary,
+      error: row.error,
+    });
+  }
+  return byStory;
+}
