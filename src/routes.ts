@@ -1,5 +1,6 @@
 // The HTTP API's route table, in one place: the app serves it and the OpenAPI
 // document (scripts/write-openapi.ts) describes exactly it.
+import { adminListRoutes } from './handlers/admin-lists.ts';
 import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminReconcileRoutes } from './handlers/admin-reconcile.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
@@ -19,6 +20,7 @@ export function buildRoutes(services: AppServices, deps: { agent: AgentJobDeps; 
     ...adminProductRoutes(services),
     ...adminWorkRoutes(services),
     ...adminReconcileRoutes(services),
+    ...adminListRoutes(services),
     ...agentJobRoutes(services, deps.agent),
     ...eventRoutes(services, deps.eventHub),
   ];

@@ -4,6 +4,12 @@ import { Command, Option } from 'commander';
 import { ApiError, createApiClient, type ApiClient } from './api-client.ts';
 import { renderPbi } from './pbi-report.ts';
 import type { PbiView } from '../services/pbis/pbi-view.ts';
+import { renderTable, clip } from './tables.ts';
+import type { JobPage } from '../services/jobs/list-jobs.ts';
+import type { OperatorJob } from '../services/jobs/operator-job.ts';
+import type { TokenListItem } from '../services/auth/list-tokens.ts';
+import type { PbiListItem } from '../services/products/list-pbis.ts';
+import type { ProductView } from '../services/products/products.ts';
 
 interface GlobalOptions {
   url: string;
@@ -50,6 +56,20 @@ token
     print(await client().request('DELETE', `/api/v1/admin/tokens/${encodeURIComponent(tokenId)}`), `revoked ${tokenId}`);
   });
 
+token
+  .command('list')
+  .description("users and their tokens: prefix, name, admin, created, last used (never the token)")
+  .action(async () => {
+    const { tokens } = await client().request<{ tokens: TokenListItem[] }>('GET', '/api/v1/admin/tokens');
+    print(
+      { tokens },
+      renderTable(
+        ['user', 'token id', 'prefix', 'name', 'admin', 'created', 'last used', 'revoked'],
+        tokens.map((t) => [t.user, t.token_id, `${t.prefix}…`, t.name, t.admin ? 'yes' : 'no', t.created_at, t.last_used_at, t.revoked_at]),
+      ),
+    );
+  });
+
 const product = program.command('product').description('products (one repository each)');
 product
   .command('add <repo>')
@@ -70,6 +90,29 @@ product
   .command('list')
   .description('list products')
   .action(async () => print(await client().request('GET', '/api/v1/admin/products')));
+product
+  .command('show <id>')
+  .description('a product')
+  .action(async (id: string) => print(await client().request<ProductView>('GET', `/api/v1/admin/products/${encodeURIComponent(id)}`)));
+product
+  .command('pbis <id>')
+  .description("a product's PBIs with progress (tasks done / total), jobs by status and cascade")
+  .action(async (id: string) => {
+    const answer = await client().request<{ pbis: PbiListItem[] }>('GET', `/api/v1/admin/products/${encodeURIComponent(id)}/pbis`);
+    const cascade = (c: PbiListItem['cascade']) => (!c ? null : c.status === 'running' ? 'running' : c.open ? 'done (open)' : 'reopened');
+    const jobs = (counts: PbiListItem['jobs']) =>
+      Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => `${status} ${n}`)
+        .join(', ');
+    print(
+      answer,
+      renderTable(
+        ['pbi id', 'code', 'title', 'stories', 'tasks done', 'jobs', 'cascade'],
+        answer.pbis.map((p) => [p.id, p.code, clip(p.title, 40), p.stories, `${p.tasks_done}/${p.tasks_total}`, jobs(p.jobs), cascade(p.cascade)]),
+      ),
+    );
+  });
 
 program
   .command('backlog')
@@ -105,9 +148,58 @@ program
     print(await client().request('POST', '/api/v1/admin/ideas', { product_id: opts.product, title: opts.title, body: opts.body }));
   });
 
-program
-  .command('jobs')
-  .description('jobs')
+const jobs = program.command('jobs').description('jobs');
+jobs
+  .command('list')
+  .description("every user's jobs, newest first, a page at a time")
+  .option('--status <status>', 'queued, claimed, running, done, failed or cancelled')
+  .option('--user <user>', 'user name')
+  .option('--product <id>', 'product id')
+  .option('--kind <kind>', 'task_implementation, idea_grill or idea_make_plan')
+  .option('--limit <n>', 'jobs per page (1-200, default 50)')
+  .option('--cursor <cursor>', 'the next page, as the previous page printed it')
+  .action(async (opts: { status?: string; user?: string; product?: string; kind?: string; limit?: string; cursor?: string }) => {
+    const query = new URLSearchParams(
+      Object.entries({ status: opts.status, user: opts.user, product_id: opts.product, kind: opts.kind, limit: opts.limit, cursor: opts.cursor }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    const page = await client().request<JobPage>('GET', `/api/v1/admin/jobs${query.size > 0 ? `?${query}` : ''}`);
+    const table = renderTable(
+      ['job id', 'created', 'status', 'kind', 'user', 'product', 'work', 'verify', 'tokens in/out'],
+      page.jobs.map((j) => [
+        j.id,
+        j.created_at,
+        j.status,
+        j.kind,
+        j.user,
+        j.product.name,
+        clip(j.task?.title ?? j.idea?.title, 40),
+        j.verify_result,
+        j.usage.input_tokens === null && j.usage.output_tokens === null ? null : `${j.usage.input_tokens ?? 0}/${j.usage.output_tokens ?? 0}`,
+      ]),
+    );
+    print(page, page.next_cursor ? `${table}\nolder jobs: --cursor ${page.next_cursor}` : table);
+  });
+jobs
+  .command('show <id>')
+  .description("any user's job with its trace")
+  .action(async (id: string) => {
+    const job = await client().request<OperatorJob>('GET', `/api/v1/admin/jobs/${encodeURIComponent(id)}`);
+    const lines = [
+      `job ${job.id} ${job.status} (${job.kind}) for ${job.user}`,
+      ...(job.task ? [`task: ${job.task.title}  (${job.task.id})`] : []),
+      ...(job.idea ? [`idea: ${job.idea.title}  (${job.idea.id})`] : []),
+      `branch: ${job.branch ?? '-'}  PR: ${job.pr_url ?? '-'}  verify: ${job.verify_result ?? '-'}`,
+      ...(job.summary ? [`summary: ${job.summary}`] : []),
+      ...(job.error ? [`error: ${job.error}`] : []),
+      `tokens: in ${job.usage.input_tokens ?? '-'} out ${job.usage.output_tokens ?? '-'} cache read ${job.usage.cache_read_tokens ?? '-'} write ${job.usage.cache_write_tokens ?? '-'}`,
+      'trace:',
+      ...(job.trace.length === 0 ? ['  (empty)'] : job.trace.map((t) => `  ${t.at} ${t.level} ${t.message}`)),
+    ];
+    print(job, lines.join('\n'));
+  });
+jobs
   .command('enqueue')
   .description('queue jobs for a user: task implementations, or an idea job')
   .requiredOption('--user <user>', 'the user whose agents will claim them')

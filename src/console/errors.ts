@@ -18,7 +18,8 @@ export function showError(error: unknown): ShownError {
   const details = Array.isArray(answer.body.error.details) ? (answer.body.error.details as { path: string; message: string }[]) : undefined;
   return {
     status: answer.status,
-    headers: answer.headers,
+    // retry-after of a 503 (GitHub or the database away)
+    headers: 'headers' in answer ? (answer.headers as Record<string, string>) : {},
     internal,
     flash: {
       kind: 'error',

@@ -195,6 +195,39 @@ export const operations: Record<string, OperationDoc> = {
     responses: { 200: { description: 'The cascade that was closed, if any', schema: answers.reopenAnswer } },
     errors: ['NOT_FOUND', 'CONFLICT'],
   },
+  'GET /api/v1/admin/products/:id/pbis': {
+    operationId: 'listProductPbis',
+    summary: "List a product's PBIs with their progress",
+    description: 'Each PBI with its stories and tasks counted, the tasks whose newest job is done, its jobs by status and its newest fail-cascade.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The PBIs, in backlog order', schema: answers.productPbis } },
+    errors: ['NOT_FOUND'],
+  },
+  'GET /api/v1/admin/jobs': {
+    operationId: 'listJobs',
+    summary: "List every user's jobs, newest first, a page at a time",
+    description:
+      'Filters: `status`, `user` (name), `product_id`, `kind`; `limit` 1-200 (default 50). Keyset pagination: pass `next_cursor` as `cursor` for the next, older page; ' +
+      'jobs created meanwhile never shift or repeat a page.',
+    tags: ['operator'],
+    responses: { 200: { description: 'One page of jobs', schema: answers.jobList } },
+    errors: [],
+  },
+  'GET /api/v1/admin/jobs/:id': {
+    operationId: 'getOperatorJob',
+    summary: "Read any user's job with its trace",
+    tags: ['operator'],
+    responses: { 200: { description: 'The job, its user, usage and trace', schema: answers.operatorJob } },
+    errors: ['JOB_NOT_FOUND'],
+  },
+  'GET /api/v1/admin/tokens': {
+    operationId: 'listTokens',
+    summary: 'List users and their tokens',
+    description: 'By user, oldest token first, revoked ones too. Only a prefix of each token: the token itself is shown once, when it is minted.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The tokens', schema: answers.tokenList } },
+    errors: [],
+  },
   'GET /api/v1/openapi.json': {
     operationId: 'getOpenApiDocument',
     summary: 'This document',

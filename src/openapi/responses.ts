@@ -31,6 +31,10 @@ import type { verifyJob } from '../services/verify/verify-job.ts';
 import type { issueGitToken } from '../services/github/git-token.ts';
 import type { storeIdeaResult } from '../services/ideas/idea-results.ts';
 import type { ErrorCode } from '../services/errors.ts';
+import type { listTokens } from '../services/auth/list-tokens.ts';
+import type { listJobs } from '../services/jobs/list-jobs.ts';
+import type { OperatorJob } from '../services/jobs/operator-job.ts';
+import type { listProductPbis } from '../services/products/list-pbis.ts';
 
 /** A Prisma enum as the API shows it: lower case (SPEC §4). */
 function lowerEnum<const T extends Record<string, string>>(values: T) {
@@ -291,4 +295,89 @@ export type ResponseSchemaChecks = [
   Check<Describes<z.output<typeof enqueuedJobs>['jobs'][number], EnqueuedJob>>,
   Check<Describes<z.output<typeof pbiView>, PbiView>>,
   Check<Describes<z.output<typeof reconcileSummary>, ReconcileSummary>>,
+];
+// The operator lists (src/handlers/admin-lists.ts): what the console and the CLI show.
+const jobCounts = z
+  .object(Object.fromEntries(Object.values(JobStatus).map((s) => [s.toLowerCase(), z.number().int()])) as Record<Lowercase<JobStatus>, z.ZodNumber>)
+  .describe('jobs by status; every status is present');
+
+export const jobUsage = z
+  .object({
+    model_id: z.string().nullable(),
+    input_tokens: z.number().int().nullable(),
+    output_tokens: z.number().int().nullable(),
+    cache_read_tokens: z.number().int().nullable(),
+    cache_write_tokens: z.number().int().nullable(),
+  })
+  .describe("the job's token totals as its agent last reported them");
+
+export const productPbis = z.object({
+  product_id: z.string(),
+  pbis: z.array(
+    z.object({
+      id: z.string(),
+      code: z.string().nullable(),
+      title: z.string(),
+      stories: z.number().int(),
+      tasks_total: z.number().int(),
+      tasks_done: z.number().int().describe("tasks whose newest job is done (the story check's rule)"),
+      jobs: jobCounts,
+      cascade: z
+        .object({ id: z.string(), status: lowerEnum(CascadeStatus), open: z.boolean().describe('true until the PBI is reopened'), created_at: timestamp })
+        .nullable()
+        .describe("the PBI's newest fail-cascade"),
+    }),
+  ),
+});
+
+export const jobList = z.object({
+  jobs: z.array(
+    z.object({
+      id: z.string(),
+      kind: lowerEnum(JobKind),
+      status: jobStatus,
+      priority: z.number().int(),
+      user: z.string(),
+      product: z.object({ id: z.string(), name: z.string(), repo: z.string() }),
+      pbi: z.object({ id: z.string(), code: z.string().nullable(), title: z.string() }).nullable(),
+      story: z.object({ id: z.string(), code: z.string().nullable(), title: z.string(), branch: z.string() }).nullable(),
+      task: z.object({ id: z.string(), title: z.string() }).nullable(),
+      idea: z.object({ id: z.string(), title: z.string() }).nullable(),
+      branch: z.string().nullable(),
+      pr_url: z.string().nullable(),
+      verify_result: verifyResult.nullable(),
+      summary: z.string().nullable(),
+      error: z.string().nullable(),
+      usage: jobUsage,
+      created_at: timestamp,
+      claimed_at: nullableTimestamp,
+      started_at: nullableTimestamp,
+      finished_at: nullableTimestamp,
+    }),
+  ).describe('newest first'),
+  next_cursor: z.string().nullable().describe('pass as `cursor` for the next (older) page; null on the last page'),
+});
+
+export const operatorJob = jobDetail.extend({ user: z.string(), usage: jobUsage }).meta({ id: 'OperatorJob' });
+
+export const tokenList = z.object({
+  tokens: z.array(
+    z.object({
+      token_id: z.string(),
+      user: z.string(),
+      prefix: z.string().describe('the first characters of the token, to recognise it'),
+      name: z.string().nullable(),
+      admin: z.boolean(),
+      created_at: timestamp,
+      last_used_at: nullableTimestamp,
+      revoked_at: nullableTimestamp,
+    }),
+  ),
+});
+
+export type OperatorListSchemaChecks = [
+  Check<Describes<z.output<typeof productPbis>['pbis'][number], Awaited<ReturnType<typeof listProductPbis>>['pbis'][number]>>,
+  Check<Describes<z.output<typeof jobList>['jobs'][number], Awaited<ReturnType<typeof listJobs>>['jobs'][number]>>,
+  Check<Describes<z.output<typeof operatorJob>, OperatorJob>>,
+  Check<Describes<z.output<typeof tokenList>['tokens'][number], Awaited<ReturnType<typeof listTokens>>[number]>>,
 ];

@@ -188,6 +188,55 @@ describe('scrum4me backlog, jobs and pbi show', () => {
   });
 });
 
+describe('scrum4me token list, product show / pbis, jobs list / show', () => {
+  it('prints the operator lists as tables for people and the API answers with --json', async () => {
+    const product = await seedProduct(app.db.prisma, { repo: 'octocat/cli-lists' });
+    const user = await seedUser(app.db.prisma, 'cli-lister');
+    const imported = (await app.call('POST', `/api/v1/admin/products/${product.id}/backlog`, { body: backlog })).body;
+    const taskIds = imported.pbis[0].stories.flatMap((s: { tasks: { id: string }[] }) => s.tasks.map((t) => t.id));
+    const queued = (await app.call('POST', '/api/v1/admin/jobs', { body: { user: user.name, task_ids: taskIds } })).body.jobs as { id: string }[];
+    await app.db.prisma.job.update({ where: { id: queued[0]!.id }, data: { status: 'DONE', input_tokens: 1500, output_tokens: 20 } });
+
+    const [tokens, shown, pbis, pbisJson] = await Promise.all([
+      scrum4me(['token', 'list']),
+      scrum4me(['product', 'show', product.id]),
+      scrum4me(['product', 'pbis', product.id]),
+      scrum4me(['--json', 'product', 'pbis', product.id]),
+    ]);
+    expect(tokens).toMatchObject({ code: 0, stderr: '' });
+    expect(tokens.stdout.split('\n')[0]).toMatch(/^user\s+token id\s+prefix\s+name\s+admin\s+created\s+last used\s+revoked$/);
+    expect(tokens.stdout).toMatch(new RegExp(`^cli-lister\\s+${user.tokenId}\\s+${user.token.slice(0, 10)}…`, 'm'));
+    expect(tokens.stdout).not.toContain(user.token);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: product.id, repo: 'octocat/cli-lists' });
+    expect(pbis).toMatchObject({ code: 0, stderr: '' });
+    expect(pbis.stdout).toMatch(new RegExp(`^${imported.pbis[0].id}\\s+PBI-CLI\\s+Command line\\s+2\\s+1/3\\s+queued 2, done 1\\s+-$`, 'm'));
+    expect(JSON.parse(pbisJson.stdout)).toEqual((await app.call('GET', `/api/v1/admin/products/${product.id}/pbis`)).body);
+
+    const [page, done, detail] = await Promise.all([
+      scrum4me(['jobs', 'list', '--user', user.name, '--limit', '2']),
+      scrum4me(['--json', 'jobs', 'list', '--product', product.id, '--status', 'done']),
+      scrum4me(['jobs', 'show', queued[0]!.id]),
+    ]);
+    expect(page).toMatchObject({ code: 0, stderr: '' });
+    const cursor = /^older jobs: --cursor (\S+)$/m.exec(page.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const listed = (text: string) => queued.map((j) => j.id).filter((id) => text.includes(id));
+    expect(listed(page.stdout)).toHaveLength(2);
+    const rest = await scrum4me(['jobs', 'list', '--user', user.name, '--limit', '2', '--cursor', cursor!]);
+    expect(listed(rest.stdout)).toHaveLength(1);
+    expect(rest.stdout).not.toContain('older jobs');
+    expect(new Set([...listed(page.stdout), ...listed(rest.stdout)]).size).toBe(3);
+    expect(JSON.parse(done.stdout).jobs.map((j: { id: string }) => j.id)).toEqual([queued[0]!.id]);
+    expect(detail.stdout).toContain(`job ${queued[0]!.id} done (task_implementation) for cli-lister`);
+    expect(detail.stdout).toContain('tokens: in 1500 out 20');
+
+    const bad = await scrum4me(['jobs', 'list', '--status', 'paused']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('VALIDATION_FAILED');
+    expect(bad.stderr).toContain('status:');
+  });
+});
+
 describe('scrum4me errors', () => {
   it('says clearly when the app cannot be reached, or the token is missing, and exits 1', async () => {
     const closedPort = await freePort();

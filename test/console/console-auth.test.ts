@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, startTestApp, type TestApp } from '../support/app.ts';
 import { consoleContext, expectAccessible, launchChromium, signIn } from './browser.ts';
-import { cookieOf, cookieValue, getPage, httpSignIn, postForm } from './http-session.ts';
+import { cookieOf, getPage, httpSignIn, postForm } from './http-session.ts';
 
 let app: TestApp;
 let browser: Browser;

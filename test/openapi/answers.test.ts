@@ -169,6 +169,15 @@ describe('the documented answers are the answers', () => {
     await documented('POST /api/v1/admin/products/:id/reconcile', `/api/v1/admin/products/${product.id}/reconcile`);
     await documented('POST /api/v1/admin/products/:id/reconcile', '/api/v1/admin/products/nope/reconcile');
 
+    // the operator lists (the console's and the CLI's)
+    await documented('GET /api/v1/admin/products/:id/pbis', `/api/v1/admin/products/${product.id}/pbis`);
+    await documented('GET /api/v1/admin/products/:id/pbis', '/api/v1/admin/products/nope/pbis');
+    await documented('GET /api/v1/admin/jobs', '/api/v1/admin/jobs?limit=1');
+    await documented('GET /api/v1/admin/jobs', '/api/v1/admin/jobs?status=paused');
+    await documented('GET /api/v1/admin/jobs/:id', `/api/v1/admin/jobs/${taskJob.id}`);
+    await documented('GET /api/v1/admin/jobs/:id', '/api/v1/admin/jobs/nope');
+    await documented('GET /api/v1/admin/tokens', '/api/v1/admin/tokens');
+
     // every documented JSON answer was seen; the rest cannot be provoked from here
     const notProvoked = new Set(['GET /readyz 503']);
     const expected = Object.entries(operations).flatMap(([key, op]) =>
