@@ -113,12 +113,14 @@ export function createRouter(options: RouterOptions) {
         sendJson(res, result.status, result.body, { 'x-request-id': requestId, ...result.headers });
       }
     } catch (error) {
-      const { status: errorStatus, body } = errorResponse(error);
+      const { status: errorStatus, body, headers } = errorResponse(error);
       status = errorStatus;
-      if (errorStatus >= 500) log.error({ err: error }, 'request failed');
+      // a 503 (GitHub or the database away) is not a bug: a warning, with what caused it
+      if (errorStatus === 503) log.warn({ err: error, code: body.error.code }, 'request answered unavailable');
+      else if (errorStatus >= 500) log.error({ err: error }, 'request failed');
       else if (!(error instanceof DomainError)) log.warn({ err: error }, 'request rejected');
       if (errorStatus === 413) res.setHeader('connection', 'close');
-      sendJson(res, errorStatus, body, { 'x-request-id': requestId });
+      sendJson(res, errorStatus, body, { 'x-request-id': requestId, ...headers });
     } finally {
       const labels = { method: r.method, route: r.path, status };
       options.metrics.httpRequests.inc(labels);

@@ -41,6 +41,7 @@ export const errorMeanings: Record<ErrorCode, string> = {
   VERIFY_GATE: 'done refused by the verify gate; the message says why',
   PAYLOAD_TOO_LARGE: 'the body is over the limit (SCRUM4ME_MAX_BODY_BYTES, 1 MiB by default)',
   GITHUB_UNAVAILABLE: 'GitHub kept failing; try again later',
+  UNAVAILABLE: 'the database cannot be reached; nothing was half-written, try again after Retry-After',
   INTERNAL: 'a bug on our side',
 };
 

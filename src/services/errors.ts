@@ -15,16 +15,22 @@ export type ErrorCode =
   | 'VERIFY_GATE'
   | 'PAYLOAD_TOO_LARGE'
   | 'GITHUB_UNAVAILABLE'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export class DomainError extends Error {
+  /** For the 503 codes: when the client should try again (the `Retry-After` header), in seconds. */
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    options: { retryAfterSeconds?: number | undefined; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -37,3 +43,6 @@ export const notFound = (what: string, id?: string) =>
 export const validationFailed = (message: string, details?: unknown) =>
   new DomainError('VALIDATION_FAILED', message, details);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);
+/** 503 UNAVAILABLE: the database cannot be reached (SPEC §4). */
+export const databaseUnavailable = (retryAfterSeconds?: number) =>
+  new DomainError('UNAVAILABLE', 'the database cannot be reached right now; try again shortly', undefined, { retryAfterSeconds });

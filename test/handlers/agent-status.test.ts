@@ -273,26 +273,18 @@ describe('status done for task jobs: verify gate (S4) and push check (S6)', () =
     expect(response.body).toMatchObject({ status: 'done', pushed_at: null, keep_branch: false });
   });
 
-  it('fails the job with "push failed (…)" when the branch is missing', async () => {
+  it('fails the job with "push failed (…)" only when GitHub says the branch does not exist (compare 404, branch 404, repository there)', async () => {
     const { product, story, user, jobId } = await claimedJob();
     await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'ALIGNED' } });
     mockCompare(product.repo, story.branch, [404, { message: 'Not Found' }]);
+    const branch = github().get(`/repos/${product.repo}/branches/${encodeURIComponent(story.branch)}`).reply(404, { message: 'Branch not found' });
+    const repository = github().get(`/repos/${product.repo}`).reply(200, { full_name: product.repo });
     const response = await report(user.token, jobId, { status: 'done' });
     expect(response.status).toBe(200);
+    expect(branch.isDone() && repository.isDone()).toBe(true);
     expect(response.body.status).toBe('failed');
     expect(response.body.error).toMatch(/^push failed \(branch-missing\): branch story\/.+ not found/);
     expect(response.body.pushed_at).toBeNull();
-  });
-
-  it('fails the job with "push failed (…)" when GitHub answers 5xx, and keeps the reason in the trace', async () => {
-    const { product, story, user, jobId } = await claimedJob();
-    await app.db.prisma.job.update({ where: { id: jobId }, data: { verify_result: 'ALIGNED' } });
-    mockCompare(product.repo, story.branch, [502, { message: 'Bad Gateway' }]);
-    const response = await report(user.token, jobId, { status: 'done' });
-    expect(response.body.status).toBe('failed');
-    expect(response.body.error).toMatch(/^push failed \(github-502\): /);
-    const job = await app.call('GET', `/api/v1/jobs/${jobId}`, { token: user.token });
-    expect(job.body.trace.map((t: { message: string }) => t.message).join('\n')).toContain('push failed (github-502)');
   });
 
   it('allows done for a verify_only task with an empty verify result', async () => {
@@ -301,6 +293,142 @@ describe('status done for task jobs: verify gate (S4) and push check (S6)', () =
     mockCompare(product.repo, story.branch, [200, { status: 'identical', ahead_by: 0, behind_by: 0, total_commits: 0, commits: [], files: [] }]);
     expect((await report(user.token, jobId, { status: 'done' })).body.status).toBe('done');
   });
+});
+
+/** Everything a status call could write for the job: its row, its trace, its events, a cascade of its PBI. */
+async function writtenState(jobId: string) {
+  const job = await app.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+  const [traces, events, cascades] = await Promise.all([
+    app.db.prisma.traceEntry.count({ where: { job_id: jobId } }),
+    app.db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM change_events WHERE payload->>'job_id' = ${jobId}`.then((rows) => rows[0]!.n),
+    app.db.prisma.cascade.count({ where: { pbi_id: job.pbi_id! } }),
+  ]);
+  return { job, traces, events, cascades };
+}
+
+describe('status done: a push check GitHub cannot answer writes nothing (S6)', () => {
+  type Setup = (ctx: { repo: string; branch: string; installation: number }) => void;
+  let installations = 5000;
+  /**
+   * A claimed, verified job whose `done` meets what `setUp` mocks. Its product gets an
+   * installation of its own, so no token Probot cached for another test is reused.
+   */
+  async function doneWithGitHub(setUp: Setup, facts: { suspended?: boolean; deleted?: boolean; repoRemoved?: boolean } = {}) {
+    const claimed = await claimedJob();
+    const installation = ++installations;
+    await app.db.prisma.installation.create({
+      data: { id: BigInt(installation), account_login: claimed.product.repo.split('/')[0]!, suspended_at: facts.suspended ? new Date() : null, deleted_at: facts.deleted ? new Date() : null },
+    });
+    await app.db.prisma.product.update({ where: { id: claimed.product.id }, data: { installation_id: BigInt(installation), repo_removed_at: facts.repoRemoved ? new Date() : null } });
+    await app.db.prisma.job.update({ where: { id: claimed.jobId }, data: { verify_result: 'ALIGNED' } });
+    setUp({ repo: claimed.product.repo, branch: claimed.story.branch, installation });
+    const before = await writtenState(claimed.jobId);
+    const response = await report(claimed.user.token, claimed.jobId, { status: 'done', summary: 'All of it, pushed and verified' });
+    return { response, before, after: await writtenState(claimed.jobId) };
+  }
+  const token = (installation: number) =>
+    github().post(`/app/installations/${installation}/access_tokens`).reply(201, { token: `ghs_${installation}`, expires_at: '2099-01-01T00:00:00Z' });
+  const compare = (repo: string, branch: string) => github().get(`/repos/${repo}/compare/main...${encodeURIComponent(branch)}`).query({ per_page: '1' });
+  const compareAnswers = (status: number, body: object, headers: Record<string, string> = {}): Setup => ({ repo, branch, installation }) => {
+    token(installation);
+    compare(repo, branch).reply(status, body, headers);
+  };
+
+  const unavailable: { what: string; setUp: Setup; retryAfter: [number, number] }[] = [
+    { what: 'a 502', setUp: compareAnswers(502, { message: 'Bad Gateway' }), retryAfter: [5, 5] },
+    { what: 'a 500', setUp: compareAnswers(500, { message: 'Server Error' }), retryAfter: [5, 5] },
+    {
+      what: 'a 403 secondary rate limit (GitHub asks for 30 s)',
+      setUp: compareAnswers(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, { 'retry-after': '30' }),
+      retryAfter: [30, 30],
+    },
+    {
+      what: 'a 403 primary rate limit (reset in 2 minutes)',
+      setUp: ({ repo, branch, installation }) =>
+        compareAnswers(403, { message: 'API rate limit exceeded for installation.' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 120) })({ repo, branch, installation }),
+      retryAfter: [100, 121],
+    },
+    { what: 'a 429 (retry-after 7)', setUp: compareAnswers(429, { message: 'Too many requests' }, { 'retry-after': '7' }), retryAfter: [7, 7] },
+    {
+      what: 'a base branch GitHub cannot compare with (compare 404, the branch is there)',
+      setUp: ({ repo, branch, installation }) => {
+        compareAnswers(404, { message: 'Not Found' })({ repo, branch, installation });
+        github().get(`/repos/${repo}/branches/${encodeURIComponent(branch)}`).reply(200, { name: branch, commit: { sha: 'a'.repeat(40) } });
+      },
+      retryAfter: [60, 60],
+    },
+    {
+      what: "a suspended installation's token refused (403)",
+      setUp: ({ installation }) => void github().post(`/app/installations/${installation}/access_tokens`).reply(403, { message: 'This installation has been suspended' }),
+      retryAfter: [60, 60],
+    },
+  ];
+  for (const { what, setUp, retryAfter } of unavailable) {
+    it(`answers 503 GITHUB_UNAVAILABLE with Retry-After for ${what}, after one attempt, and writes nothing`, async () => {
+      const { response, before, after } = await doneWithGitHub(setUp);
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('GITHUB_UNAVAILABLE');
+      const seconds = Number(response.headers.get('retry-after'));
+      expect(seconds).toBeGreaterThanOrEqual(retryAfter[0]);
+      expect(seconds).toBeLessThanOrEqual(retryAfter[1]);
+      // one attempt of each call: every mock used once, none asked for twice (nock would have failed that one)
+      expect(nock.pendingMocks()).toEqual([]);
+      expect(after).toEqual(before);
+      expect(after.job.status).toBe('CLAIMED');
+    });
+  }
+
+  it("answers 503 after one attempt when GitHub fails to make the installation's token (502), and writes nothing", async () => {
+    let attempts = 0;
+    const { response, before, after } = await doneWithGitHub(({ installation }) => {
+      github()
+        .post(`/app/installations/${installation}/access_tokens`)
+        .times(4)
+        .reply(() => {
+          attempts += 1;
+          return [502, { message: 'Bad Gateway' }];
+        });
+    });
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('GITHUB_UNAVAILABLE');
+    expect(response.headers.get('retry-after')).toBe('5');
+    // plugin-retry used to retry it three times (1 + 4 + 9 s) inside the status call
+    expect(attempts).toBe(1);
+    expect(after).toEqual(before);
+  });
+
+  it('answers 503 for a suspended installation (known from its webhook) without asking GitHub, and writes nothing', async () => {
+    const { response, before, after } = await doneWithGitHub(() => {}, { suspended: true });
+    expect(response.status).toBe(503);
+    expect(response.body.error).toMatchObject({ code: 'GITHUB_UNAVAILABLE', message: expect.stringContaining('suspended') });
+    expect(response.headers.get('retry-after')).toBe('60');
+    expect(after).toEqual(before);
+  });
+
+  const notInstalled: { what: string; setUp: Setup; facts?: { deleted?: boolean; repoRemoved?: boolean } }[] = [
+    { what: 'the repository was removed from the installation (known from its webhook)', setUp: () => {}, facts: { repoRemoved: true } },
+    { what: 'the app was uninstalled (known from its webhook)', setUp: () => {}, facts: { deleted: true } },
+    {
+      what: 'GitHub answers 404 for the repository itself (compare 404, branch 404, repository 404)',
+      setUp: ({ repo, branch, installation }) => {
+        compareAnswers(404, { message: 'Not Found' })({ repo, branch, installation });
+        github().get(`/repos/${repo}/branches/${encodeURIComponent(branch)}`).reply(404, { message: 'Not Found' });
+        github().get(`/repos/${repo}`).reply(404, { message: 'Not Found' });
+      },
+    },
+    { what: 'GitHub no longer knows the installation (its token: 404)', setUp: ({ installation }) => void github().post(`/app/installations/${installation}/access_tokens`).reply(404, { message: 'Not Found' }) },
+  ];
+  for (const { what, setUp, facts } of notInstalled) {
+    it(`answers 422 APP_NOT_INSTALLED when ${what}, and writes nothing (no cascade)`, async () => {
+      const { response, before, after } = await doneWithGitHub(setUp, facts);
+      expect(response.status).toBe(422);
+      expect(response.body.error.code).toBe('APP_NOT_INSTALLED');
+      expect(response.headers.get('retry-after')).toBeNull();
+      expect(nock.pendingMocks()).toEqual([]);
+      expect(after).toEqual(before);
+      expect(after.cascades).toBe(0);
+    });
+  }
 });
 
 describe('idea jobs (S5)', () => {

@@ -40,17 +40,14 @@ async function claimedIdeaJob(kind: 'IDEA_GRILL' | 'IDEA_MAKE_PLAN') {
 const compareUrl = (repo: string, branch: string) => `/repos/${repo}/compare/main...${encodeURIComponent(branch)}`;
 
 describe('POST /api/v1/jobs/{id}/verify', () => {
-  it('compares every page of changed files with the plan and stores the result for the gate', async () => {
+  it('compares the changed files with the plan in one call (GitHub lists them all under 300) and stores the result for the gate', async () => {
     const { product, story, user, jobId } = await claimedTaskJob();
     tokenMock();
-    const next = `<https://api.github.com${compareUrl(product.repo, story.branch)}?per_page=100&page=2>; rel="next"`;
+    // GitHub sends a comparison's files (up to 300) on its first page only; the other pages page the commits
     const pages = github()
       .get(compareUrl(product.repo, story.branch))
-      .query({ per_page: '100', page: '1' })
-      .reply(200, { ahead_by: 101, files: [{ filename: 'src/login/form.ts', status: 'added' }] }, { link: next })
-      .get(compareUrl(product.repo, story.branch))
-      .query({ per_page: '100', page: '2' })
-      .reply(200, { ahead_by: 101, files: [{ filename: 'package.json', status: 'modified' }] });
+      .query({ per_page: '1' })
+      .reply(200, { ahead_by: 101, files: [{ filename: 'src/login/form.ts', status: 'added' }, { filename: 'package.json', status: 'modified' }] });
     const response = await app.call('POST', `/api/v1/jobs/${jobId}/verify`, { token: user.token, body: {} });
     expect(response.status).toBe(200);
     expect(pages.isDone()).toBe(true);
@@ -100,6 +97,7 @@ describe('POST /api/v1/jobs/{id}/verify', () => {
     const failed = await app.call('POST', `/api/v1/jobs/${jobId}/verify`, { token: user.token, body: {} });
     expect(failed.status).toBe(503);
     expect(failed.body.error.code).toBe('GITHUB_UNAVAILABLE');
+    expect(failed.headers.get('retry-after')).toBe('5');
     const idea = await claimedIdeaJob('IDEA_GRILL');
     const wrong = await app.call('POST', `/api/v1/jobs/${idea.jobId}/verify`, { token: idea.user.token, body: {} });
     expect(wrong.status).toBe(409);

@@ -4,18 +4,56 @@
 // revert creates its branch. Each cascade ends with every branch done (or a warning
 // naming it), nothing is thrown to the agent, and nothing is done twice.
 // (cascade-edges.test.ts has a 502, one lost comment answer, one rate limit, a merge
-// conflict and GitHub down; this file covers the rest, route by route.)
+// conflict and GitHub down; github-deadlines.test.ts the push check of `done` that
+// GitHub cannot answer; this file covers the rest, route by route.)
+//
+// A faulted call that hangs never answers, so the deadline is the only timer that
+// ends it; the deadline is many times what an answered call of the git-backed fake
+// takes on a busy machine (it spawns git), so no answered call runs into it.
+//
+// Opted out of Probot's plugins (octokit: 'unpaced'): this file's subject is the
+// cascade's own recovery from each fault on each route (resume, re-read, judge a
+// revert branch). As shipped, plugin-retry absorbs a read's 5xx and plugin-throttling
+// a rate limit within the call, so the cascade would never meet those faults (nor call
+// the routes it only calls when resuming), and the four repositories' writes would
+// queue behind one installation's pacing (3 s per comment or PR: minutes). The plugins
+// as shipped are tested in github-deadlines.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secondaryRateLimit, type FaultSpec } from '../support/fake-github/index.ts';
+import { secondaryRateLimit, startFakeGitHub, type FaultSpec } from '../support/fake-github/index.ts';
 import { runGit } from '../support/fake-github/git/cli.ts';
-import { startCascadeWorld, until, type CascadeWorld } from '../cascade/support.ts';
+import { until, type CascadeWorld } from '../cascade/support.ts';
+import { startTestApp } from '../support/app.ts';
 
-/** SCRUM4ME_GITHUB_TIMEOUT_MS of the app under test */
-const timeoutMs = 1000;
+/**
+ * SCRUM4ME_GITHUB_TIMEOUT_MS of the app under test: an answered call of the fake takes
+ * ~0.05-0.4 s unloaded (it spawns git); 1 s was missed when the machine was busy.
+ */
+const timeoutMs = 5000;
+
+/** A cascade world (as test/cascade/support.ts makes one) on Probot's Octokit without its plugins: see above. */
+async function startFaultsWorld(repo: string): Promise<CascadeWorld> {
+  const fake = await startFakeGitHub();
+  fake.createRepo(repo, { defaultBranch: 'main', files: { 'README.md': 'faults\n', 'src/app.txt': 'one\ntwo\nthree\n' } });
+  const app = await startTestApp({ octokit: 'unpaced', env: { GHE_HOST: fake.host, GHE_PROTOCOL: 'http', SCRUM4ME_GITHUB_TIMEOUT_MS: String(timeoutMs) } });
+  const product = await app.call('POST', '/api/v1/admin/products', { body: { name: 'Faults', repo } });
+  expect(product.status).toBe(201);
+  const agent = await app.call('POST', '/api/v1/admin/tokens', { body: { user: 'agent' } });
+  return {
+    app,
+    fake,
+    repo,
+    productId: product.body.id,
+    agentToken: agent.body.token,
+    async close() {
+      await app.close();
+      await fake.close();
+    },
+  };
+}
 
 let world: CascadeWorld;
 beforeAll(async () => {
-  world = await startCascadeWorld('acme/faults', { env: { SCRUM4ME_GITHUB_TIMEOUT_MS: String(timeoutMs) } });
+  world = await startFaultsWorld('acme/faults');
 });
 afterAll(async () => {
   await world?.close();
@@ -123,32 +161,7 @@ async function whileHurrying<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-describe('GitHub faults during cascades', { timeout: 90_000 }, () => {
-  it('a push check that never answers is aborted: the done call answers in time, the job fails, and its cascade finishes', async () => {
-    const { pbiId, branch, task } = await newPbi(world.productId, ['T']);
-    const job = await claim(task('T'));
-    world.fake.commitToBranch(world.repo, job.branch, { 'T.txt': 't\n' }, 'Work on T');
-    expect((await agent('POST', `/api/v1/jobs/${job.id}/verify`, {})).status).toBe(200);
-    // S6's compare never answers
-    world.fake.faults.inject({ route: 'GET /repos/{owner}/{repo}/compare/{basehead}', times: 1, hang: true });
-    const started = performance.now();
-    const done = await agent('POST', `/api/v1/jobs/${job.id}/status`, { status: 'done', summary: 'Work on T, pushed and verified' });
-    const took = performance.now() - started;
-    expect(done.status).toBe(200);
-    expect(took).toBeGreaterThanOrEqual(timeoutMs - 50);
-    expect(took).toBeLessThan(timeoutMs + 5000);
-    expect(world.fake.calls.filter((c) => c.route === 'GET /repos/{owner}/{repo}/compare/{basehead}' && c.faulted).map((c) => c.status)).toEqual([0]);
-    // S6: the branch could not be read, so the job failed (S13: which opens the PBI's cascade)
-    expect(done.body.status).toBe('failed');
-    expect(done.body.error).toMatch(/^push failed \(github-500\): .*(timeout|abort)/i);
-    expect(done.body.cascade).not.toBeNull();
-    const view = await cascadeView(pbiId);
-    expect(view.steps).toEqual([expect.objectContaining({ branch: branch('T'), action: 'delete_branch', state: 'done' })]);
-    expect(world.fake.branchSha(world.repo, branch('T'))).toBeNull();
-    const row = await world.app.db.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
-    expect(row.status).toBe('FAILED');
-  });
-
+describe('GitHub faults during cascades', { timeout: 240_000 }, () => {
   it('each fault kind, once on every route the cascade uses: every branch undone once, nothing thrown', async () => {
     // One repository per kind, so the faults of one kind meet only its own cascade.
     // Stories: O has an open PR (close, comment, delete); M's PR was
@@ -196,7 +209,7 @@ describe('GitHub faults during cascades', { timeout: 90_000 }, () => {
     for (const w of worlds) for (const route of routes) world.fake.faults.inject({ route, path: repoPath(w.repo), times: 1, ...w.kind.fault });
 
     const failures = await Promise.all(worlds.map((w) => agent('POST', `/api/v1/jobs/${w.jobX.id}/status`, { status: 'failed', error: `X failed (${w.kind.name})` })));
-    const views = await whileHurrying(() => Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 60_000))));
+    const views = await whileHurrying(() => Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 180_000))));
 
     for (const [i, w] of worlds.entries()) {
       const label = (what: string) => `${w.kind.name}: ${what}`;

@@ -36,12 +36,28 @@ export function appProcessEnv(options: { databaseUrl: string; gheHost: string; p
   };
 }
 
-/** Probot's Octokit without retries or throttling, so tests run at full speed. */
+/**
+ * Probot's Octokit without retries or throttling. Not the default: GitHub
+ * behaviour is tested with Probot's Octokit as shipped (write pacing per
+ * installation, plugin-retry, plugin-throttling), which is how the app runs.
+ * Only for a test that opts out with `octokit: 'unpaced'`, saying why.
+ */
 export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   ...options,
   retry: { enabled: false },
   throttle: { ...(options.throttle as object), enabled: false },
 }));
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  reuseDatabaseUrl?: string;
+  /**
+   * 'shipped' (default): Probot's Octokit as in production. 'unpaced': without
+   * retries or pacing (TestOctokit), for files that make many GitHub writes
+   * whose subject is not pacing; each such file says why it opts out.
+   */
+  octokit?: 'shipped' | 'unpaced';
+}
 
 export interface TestApp extends AppInstance {
   logs: string[];
@@ -50,7 +66,7 @@ export interface TestApp extends AppInstance {
   close(): Promise<void>;
 }
 
-export async function startTestApp(options: { env?: Record<string, string>; reuseDatabaseUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.reuseDatabaseUrl ? undefined : await createTestDatabase();
   const logs: string[] = [];
   const sink = new Writable({
@@ -73,7 +89,7 @@ export async function startTestApp(options: { env?: Record<string, string>; reus
     },
     projectRoot,
   );
-  const app = await startApp({ config, log: createLogger(config.logLevel, sink), Octokit: TestOctokit });
+  const app = await startApp({ config, log: createLogger(config.logLevel, sink), Octokit: options.octokit === 'unpaced' ? TestOctokit : ProbotOctokit });
   return {
     ...app,
     logs,

@@ -62,11 +62,11 @@ export function mcpHandler(services: AppServices, deps: AgentJobDeps): RawHandle
       auth = await authenticate(services.pool, req.headers.authorization, services.tokenCache);
     } catch (error) {
       req.resume();
-      const { status, body } = errorResponse(error);
+      const { status, body, headers } = errorResponse(error);
       if (status >= 500) services.log.error({ err: error }, 'MCP authentication failed');
       // RFC 6750: tell the client which scheme to use; invalid_token only when one was sent
       const challenge = req.headers.authorization ? 'Bearer realm="scrum4me", error="invalid_token"' : 'Bearer realm="scrum4me"';
-      sendJson(res, status, body, status === 401 ? { 'www-authenticate': challenge } : {});
+      sendJson(res, status, body, status === 401 ? { 'www-authenticate': challenge } : headers);
       return true;
     }
     if (req.method !== 'POST') {
@@ -136,10 +136,12 @@ export async function callTool(
     const answer = await t.run(ctx, parsed.data);
     return { content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.json) }], structuredContent: answer.json };
   } catch (error) {
-    const { status: errorStatus, body } = errorResponse(error);
+    const { status: errorStatus, body, retryAfterSeconds } = errorResponse(error);
     status = errorStatus;
     if (errorStatus >= 500) services.log.error({ err: error, tool: t.name }, 'MCP tool failed');
-    return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], structuredContent: { ...body } };
+    // a tool result has no Retry-After header: the 503 codes carry it as retry_after_seconds
+    const retry = retryAfterSeconds === undefined ? {} : { retry_after_seconds: retryAfterSeconds };
+    return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], structuredContent: { ...body, ...retry } };
   } finally {
     // labelled like the HTTP route the tool mirrors: the status the same outcome gets over HTTP
     const labels = { method: 'CALL', route: `${mcpPath}/tools/${t.name}`, status };

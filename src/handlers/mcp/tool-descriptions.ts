@@ -26,7 +26,9 @@ export const toolTitles: Record<ToolName, string> = {
 
 const errors =
   'Errors come back as tool results with isError whose text starts with the code, e.g. "JOB_CANCELLED: …"; ' +
-  'the structured content is the HTTP error body {error: {code, message, details?}}.';
+  'the structured content is the HTTP error body {error: {code, message, details?}}. ' +
+  'GITHUB_UNAVAILABLE (GitHub kept failing) and UNAVAILABLE (the database is away) wrote nothing: ' +
+  'wait retry_after_seconds (in the structured content) and call the same tool again.';
 
 /** The git host agents push to: github.com, or the GitHub Enterprise Server the app talks to. */
 export function gitHost(config: Pick<Config, 'github'>): string {
@@ -66,6 +68,7 @@ export function toolDescriptions(name: ToolName, config: Pick<Config, 'github' |
         'On done the app reads the story branch on GitHub: commits ahead of the base → done with pushed_at and a pull request for the story',
         '(opened, or reused from a sibling task; pr_url, or null while it is made in the background: see get_job);',
         'nothing ahead → done without pushed_at; branch missing → the job becomes failed with "push failed (…)". Idea jobs skip the gate and GitHub.',
+        'When GitHub cannot be read (GITHUB_UNAVAILABLE) or the app lost the repository (APP_NOT_INSTALLED) nothing is written and the job stays yours: call done again later.',
         'branch is optional and must be the story branch. summary ≤ 1000 and error ≤ 2000 characters;',
         'model_id and input/output/cache_read/cache_write tokens record usage.',
         'Answer: the job\'s status fields plus next_action — idle: keep working on this job (after running);',

@@ -62,8 +62,64 @@ export function isTransientGitHubError(error: unknown): boolean {
   return false;
 }
 
-export const githubUnavailable = (what: string) =>
-  new DomainError('GITHUB_UNAVAILABLE', `GitHub did not answer while ${what}; try again shortly`);
+/** Retry-After of a GITHUB_UNAVAILABLE when GitHub did not say: a timeout, a 5xx, a dropped connection. */
+export const defaultGitHubRetryAfterSeconds = 5;
+/** … and when the installation is suspended or its token refused: a person has to act first. */
+export const installationRetryAfterSeconds = 60;
+
+export const githubUnavailable = (what: string, retryAfterSeconds = defaultGitHubRetryAfterSeconds) =>
+  new DomainError('GITHUB_UNAVAILABLE', `GitHub did not answer while ${what}; try again shortly`, undefined, { retryAfterSeconds });
+
+/** True for GitHub's primary or secondary rate limit (403 or 429 saying so). */
+export function isRateLimited(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status !== 403 && status !== 429) return false;
+  if (status === 429) return true;
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
+  const message = error instanceof Error ? error.message.toLowerCase() : '';
+  return message.includes('rate limit') || String(headers['x-ratelimit-remaining']) === '0';
+}
+
+/** True when the error came from creating the installation's token (POST /app/installations/{id}/access_tokens). */
+export function isInstallationTokenError(error: unknown): boolean {
+  const url = (error as { request?: { url?: unknown } }).request?.url;
+  return typeof url === 'string' && /\/app\/installations\/\d+\/access_tokens(\?|$)/.test(url);
+}
+
+/** GitHub's 404 for the resource asked about (not for the installation's token, which says the installation is gone). */
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404 && !isInstallationTokenError(error);
+}
+
+/**
+ * A failure that is GitHub's or the installation's, as an agent is told it: 503
+ * GITHUB_UNAVAILABLE with a Retry-After (GitHub's own for rate limits), or 422
+ * APP_NOT_INSTALLED when the installation is gone (its token cannot be had: 404).
+ * `what` says what the app was doing ("checking the push of story/x").
+ */
+export function githubFailure(error: unknown, what: string): DomainError {
+  if (error instanceof DomainError) return error;
+  const status = statusOf(error);
+  if (isInstallationTokenError(error) && (status === 404 || status === 422)) {
+    return new DomainError('APP_NOT_INSTALLED', `the Scrum4Me app's installation is gone (GitHub refused its token while ${what}): install the app on the repository again`);
+  }
+  if (isRateLimited(error)) {
+    const wait = Math.max(1, Math.min(retryAfterSeconds(error) ?? installationRetryAfterSeconds, 3600));
+    return new DomainError('GITHUB_UNAVAILABLE', `GitHub's rate limit was reached while ${what}; try again in ${wait} s`, undefined, { retryAfterSeconds: wait });
+  }
+  if (status === 401 || status === 403) {
+    return new DomainError(
+      'GITHUB_UNAVAILABLE',
+      `GitHub refused the app's installation (${status}) while ${what}: the installation may be suspended; try again later`,
+      undefined,
+      { retryAfterSeconds: installationRetryAfterSeconds },
+    );
+  }
+  const reason = status === undefined || status === 500 ? (error instanceof Error ? error.message : 'no answer') : `GitHub answered ${status}`;
+  return new DomainError('GITHUB_UNAVAILABLE', `GitHub did not answer while ${what} (${reason}); try again shortly`, undefined, {
+    retryAfterSeconds: defaultGitHubRetryAfterSeconds,
+  });
+}
 
 /** Seconds GitHub asks us to wait (retry-after, or the primary rate limit's reset), if it said. */
 export function retryAfterSeconds(error: unknown, now: number = Date.now()): number | null {

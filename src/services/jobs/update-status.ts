@@ -8,7 +8,7 @@ import type { Prisma, JobStatus } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import type { AuthContext } from '../auth/tokens.ts';
 import { DomainError, jobNotFound, permissionDenied, validationFailed } from '../errors.ts';
-import { checkPushedWork, splitRepo } from '../github/branches.ts';
+import { checkStoryBranchPushed } from '../github/branches.ts';
 import { iso, lower, lowerOrNull } from '../present.ts';
 import { publishJobStatus } from './job-events.ts';
 import {
@@ -24,7 +24,6 @@ import { addTrace } from './trace.ts';
 import { quickStatusUpdate, type QuickStatusRow } from './quick-status.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { lockPbiForCascade } from '../cascade/start-cascade.ts';
-import { githubAccessProblem, type ProductAccessFacts } from '../installations/github-access.ts';
 
 export interface StatusInput {
   status: 'running' | 'done' | 'failed';
@@ -150,7 +149,8 @@ async function updateJobStatusInTransaction(
   if (input.status === 'done' && isTask) {
     const gate = checkVerifyGate(job.verify_result, job.task?.verify_only ?? false, job.task?.verify_required ?? 'ALIGNED_OR_PARTIAL', input.summary);
     if (!gate.allowed) throw new DomainError('VERIFY_GATE', gate.reason);
-    pushCheck = await checkStoryBranch(services, job.product, storyBranch!);
+    // throws (nothing written) when GitHub or the installation cannot answer: 503 or 422
+    pushCheck = await checkStoryBranchPushed(services.github, job.product, storyBranch!);
     if (pushCheck.kind === 'failed') {
       newStatus = 'FAILED';
       error = pushFailedMessage(pushCheck.reason, pushCheck.detail);
@@ -233,23 +233,6 @@ async function updateJobStatusInTransaction(
     keep_branch: newStatus === 'DONE' && pushed,
     cascade,
   };
-}
-
-async function checkStoryBranch(
-  services: Pick<AppServices, 'github'>,
-  product: ProductAccessFacts & { base_branch: string },
-  branch: string,
-): Promise<PushCheck> {
-  const accessProblem = githubAccessProblem(product);
-  if (accessProblem || product.installation_id === null) {
-    return { kind: 'failed', reason: 'app-not-installed', detail: accessProblem ?? `no app installation reaches ${product.repo}` };
-  }
-  try {
-    const octokit = await services.github.installation(product.installation_id);
-    return await checkPushedWork(octokit, splitRepo(product.repo), product.base_branch, branch);
-  } catch (error) {
-    return { kind: 'failed', reason: 'github-unreachable', detail: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 function describePushCheck(check: PushCheck, branch: string): string {

@@ -2,7 +2,7 @@
 import type { AppServices } from '../app-services.ts';
 import type { AuthContext } from '../auth/tokens.ts';
 import { DomainError, validationFailed } from '../errors.ts';
-import { githubUnavailable } from '../github/access.ts';
+import { githubFailure } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
 import { listChangedFiles } from '../github/changed-files.ts';
 import { loadActiveJob } from '../jobs/active-job.ts';
@@ -27,8 +27,9 @@ export async function verifyJob(services: Pick<AppServices, 'prisma' | 'github'>
   try {
     const octokit = await services.github.installation(job.product.installation_id);
     changed = await listChangedFiles(octokit, splitRepo(job.product.repo), job.product.base_branch, head);
-  } catch {
-    throw githubUnavailable(`comparing ${head} with ${job.product.base_branch}`);
+  } catch (error) {
+    // 503 GITHUB_UNAVAILABLE with a Retry-After (GitHub's own for rate limits), or 422 for an installation that is gone
+    throw githubFailure(error, `comparing ${head} with ${job.product.base_branch}`);
   }
   const changedPaths = changed ?? [];
   const match = matchPlan(job.task.plan_paths, changedPaths);
