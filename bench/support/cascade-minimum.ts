@@ -1,5 +1,6 @@
 // The fewest GitHub calls the cascade's work needs, per branch, from docs/cascade.md
-// and docs/revert.md, computed from the world as it is at the failure; and the
+// and docs/revert.md (one fresh read per step included: SPEC §6 asks each step to
+// read GitHub right before it acts), computed from the world as it is at the failure; and the
 // calls the fake GitHub logged, sorted by what made them.
 import type { CallRecord } from '../../test/support/fake-github/index.ts';
 import type { BenchPbi, BenchStory } from './cascade-pbi.ts';
@@ -25,21 +26,26 @@ const route = {
   merge: 'POST /repos/{owner}/{repo}/merges',
   updateRef: 'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
   openPull: 'POST /repos/{owner}/{repo}/pulls',
+  listPulls: 'GET /repos/{owner}/{repo}/pulls',
+  getRef: 'GET /repos/{owner}/{repo}/git/ref/{ref}',
 };
 
 /**
  * The undo's minimum (the worker's `cascade_undo`; check runs and tokens apart):
  * - per cascade: the default branch and the protected branches (GET repos/{o}/{r},
  *   GET branches?protected=true): §6 forbids touching them, and neither is in our records = 2;
- * - open PR: close + comment + delete the branch = 3;
+ * - per branch, the fresh read SPEC §6 asks for right before a step acts (GET pulls?head=…&state=all) = 1,
+ *   then:
+ * - open PR: close + comment + delete the branch = 1 + 3;
  * - merged PR (merge method and base-before-merge known from the webhook): the revert's reads
  *   of P and of the base tip B (2), then B = M: commit R + create the revert branch (2), else
  *   commit C + revert branch at B + POST merges + commit R + force the branch (5); then the
- *   revert PR and the comment on the original = 2; so 6 (B = M) or 9;
- * - pushed branch without PR: delete = 1;
- * - a job was claimed but nothing pushed: delete = 1 (answers 422): only GitHub knows whether
+ *   revert PR and the comment on the original = 2; so 1 + 6 (B = M) or 1 + 9;
+ * - pushed branch without PR: delete = 1 + 1;
+ * - a job was claimed but nothing pushed: delete = 1 + 1 (answers 422): only GitHub knows whether
  *   an agent pushed, and the delete asks and deletes in one call;
- * - never claimed: 0 (no branch can exist: the app hands out the branch with the claim).
+ * - never claimed as far as the database knows (queued, or requeued after a claim timed out,
+ *   which forgets the claim): GET git/ref/heads/{branch} = 1 (404: no branch, so no PR to read).
  */
 export function minimumUndoCalls(pbi: BenchPbi, mainTipAtFailure: string): MinimumCalls {
   const byRoute: Record<string, number> = {};
@@ -57,12 +63,14 @@ export function minimumUndoCalls(pbi: BenchPbi, mainTipAtFailure: string): Minim
   for (const story of pbi.stories) {
     switch (story.kind) {
       case 'open':
+        add(route.listPulls);
         add(route.closePull);
         add(route.comment);
         add(route.deleteRef);
-        kind('open PR', '3', 3);
+        kind('open PR', '1 + 3', 4);
         break;
       case 'merged': {
+        add(route.listPulls);
         add(route.getCommit);
         add(route.getBranch);
         const fast = isFastPath(story, mainTipAtFailure);
@@ -77,19 +85,22 @@ export function minimumUndoCalls(pbi: BenchPbi, mainTipAtFailure: string): Minim
         }
         add(route.openPull);
         add(route.comment);
-        kind(fast ? 'merged PR, base tip = merge commit' : 'merged PR, base moved on', fast ? '2 + 2 + 2' : '2 + 5 + 2', fast ? 6 : 9);
+        kind(fast ? 'merged PR, base tip = merge commit' : 'merged PR, base moved on', fast ? '1 + 2 + 2 + 2' : '1 + 2 + 5 + 2', fast ? 7 : 10);
         break;
       }
       case 'pushed':
+        add(route.listPulls);
         add(route.deleteRef);
-        kind('pushed branch, no PR', '1', 1);
+        kind('pushed branch, no PR', '1 + 1', 2);
         break;
       case 'claimed':
+        add(route.listPulls);
         add(route.deleteRef);
-        kind('claimed, nothing pushed', '1 (422)', 1);
+        kind('claimed, nothing pushed', '1 + 1 (422)', 2);
         break;
       case 'untouched':
-        kind('never claimed', '0', 0);
+        add(route.getRef);
+        kind('never claimed (jobs queued)', '1 (404)', 1);
         break;
     }
   }
