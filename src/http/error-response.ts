@@ -64,7 +64,7 @@ const prismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 /** @prisma/adapter-pg's error kinds for the same */
 const adapterKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 const messages = [
-  /^Connection terminated/i, // pg: the socket closed, or connectionTimeoutMillis passed
+  /Connection terminated/i, // pg: the socket closed, or connectionTimeoutMillis passed
   /timeout exceeded when trying to connect/i, // pg-pool: no connection within connectionTimeoutMillis
   /Client has encountered a connection error and is not queryable/i, // pg: a client whose connection broke
   /Can't reach database server/i, // Prisma
