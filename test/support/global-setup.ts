@@ -59,6 +59,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       log,
       database: 'postgres',
       throwaway: true,
+      // as root in a project that user postgres cannot reach: one copy of the binaries for every run
+      binariesCopyDir: testDataDir,
       // Every test file holds a pool or two on its own database.
       settings: { max_connections: '300' },
     });
