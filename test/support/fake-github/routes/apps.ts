@@ -37,6 +37,13 @@ export const appRoutes: Route[] = [
     },
   })),
 
+  // The app webhook's delivery log: the fake sends webhooks only through onEvent, so
+  // GitHub's log of them is empty, and nothing can be redelivered (healer tests use nock).
+  route('GET', '/app/hook/deliveries', () => ({ status: 200, body: [] })),
+  route('POST', '/app/hook/deliveries/{delivery_id}/attempts', () => {
+    throw notFound();
+  }),
+
   route('GET', '/app/installations', (ctx) => {
     const page = paginate(ctx, [...ctx.state.installations.values()]);
     return {
