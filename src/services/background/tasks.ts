@@ -1,5 +1,7 @@
-// The background tasks graphile-worker runs, and what each does with failures:
-// transient GitHub trouble is thrown (retried with backoff); anything else is
+// The one registry of the background tasks graphile-worker runs (the periodic
+// ones are started by schedule.ts), and what each does with failures:
+// transient GitHub trouble is thrown (retried with backoff), a rate limit
+// brings the job back at GitHub's time (task-failures.ts), anything else is
 // recorded and dropped, so a bad job cannot retry forever.
 import type { Task, TaskList } from 'graphile-worker';
 import { runCascade } from '../cascade/run-cascade.ts';
