@@ -1,8 +1,7 @@
 // S7: one pull request per story. The first done task with pushed work opens
 // it; later tasks reuse it and their summaries are added to its body.
-//   open:   POST /repos/{o}/{r}/pulls (1 call), under the PBI's cascade lock:
-//           never while the PBI's cascade is open, and never between a
-//           cascade's start and its commit (it would plan without this PR)
+//   open:   POST /repos/{o}/{r}/pulls (1 call), after a check under the PBI's
+//           cascade lock: never while the PBI's cascade is open or opening
 //   adopt:  + GET /repos/{o}/{r}/pulls?head=o:branch&state=open (on 422)
 //   body:   PATCH /repos/{o}/{r}/pulls/{n}, only when it changed
 // Body updates run in the story's background queue (story-pr-queue.ts), one at
@@ -41,57 +40,62 @@ type GitHubPull = Pick<Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['dat
   base: { ref: string };
 };
 
-/** Lock waits and a POST inside the open's transaction: far beyond Prisma's 2 s / 5 s defaults. */
-const openTransactionLimits = { maxWait: 10_000, timeout: 60_000 };
+/** The check under the PBI lock waits for whoever holds it (a cascade opening, an enqueue): short transactions. */
+const lockedCheckLimits = { maxWait: 5_000, timeout: 15_000 };
 
 const cascadeOpen = 'the PBI has an open fail-cascade';
 
 export async function ensureStoryPullRequest(services: Services, jobId: string, options: StoryPrOptions = {}): Promise<StoryPrOutcome> {
   const { prisma } = services;
+  const mode = options.body ?? 'now';
   const job = await loadJob(prisma, jobId);
   if (!job.story || !job.pushed_at) return { kind: 'skipped', reason: 'no pushed work' };
   if (!job.product.auto_pr) return { kind: 'skipped', reason: 'auto_pr is off for the product' };
   const accessProblem = githubAccessProblem(job.product);
   if (accessProblem || job.product.installation_id === null) return { kind: 'skipped', reason: accessProblem ?? 'no installation' };
   const story = job.story;
-  // a fail-cascade is undoing this PBI: a PR now would undo its work (checked again under the lock)
-  if (await prisma.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: cascadeOpen };
   const octokit = await services.github.installation(job.product.installation_id);
   const repo = splitRepo(job.product.repo);
 
-  const existing = await openStoryPull(prisma, job.product_id, story.branch);
-  if (existing) return reuse(services, octokit, repo, job, existing, options.body ?? 'now');
-
-  const opened = await prisma.$transaction(async (tx) => {
+  // Under the PBI's cascade lock: a cascade that is opening commits first and is
+  // seen here. The lock is not held through the POST (it would hold a database
+  // connection while the request waits its turn in the write pacing); a cascade
+  // that opens after this check finds the new PR itself, since each undo step
+  // re-reads GitHub for its branch right before it acts.
+  const decided = await prisma.$transaction(async (tx) => {
     await lockPbiForCascade(tx, story.pbi_id);
     if (await tx.cascade.count({ where: { open_pbi_id: story.pbi_id } })) return { kind: 'skipped', reason: cascadeOpen } as const;
-    // a sibling opened it while this call waited for the lock
-    const meanwhile = await openStoryPull(tx, job.product_id, story.branch);
-    if (meanwhile) return { kind: 'existing', pull: meanwhile } as const;
-    const body = await bodyNow(tx, story.id);
-    let outcome: { kind: 'opened' | 'adopted'; url: string; number: number };
-    let pull: GitHubPull;
-    try {
-      // not retried blind (a lost answer may hide a PR made): the next attempt re-reads, by the 422
-      const request = { retries: 0 };
-      pull = (await octokit.rest.pulls.create({ ...repo, title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body, request })).data;
-      outcome = { kind: 'opened', url: pull.html_url, number: pull.number };
-    } catch (error) {
-      if (statusOf(error) !== 422) throw error;
-      // "A pull request already exists for owner:branch": adopt it; its body is updated in the story's queue
-      const { data: open } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${story.branch}`, state: 'open', per_page: 1 });
-      const found = open[0];
-      if (!found) throw error;
-      pull = found;
-      outcome = { kind: 'adopted', url: found.html_url, number: found.number };
-      await queueStoryPrBody(tx, story.id, job.id);
-    }
+    const existing = await openStoryPull(tx, job.product_id, story.branch);
+    if (existing) return { kind: 'existing', pull: existing } as const;
+    return { kind: 'open', body: await bodyNow(tx, story.id) } as const;
+  }, lockedCheckLimits);
+  if (decided.kind === 'skipped') return decided;
+  if (decided.kind === 'existing') return reuse(services, octokit, repo, job, decided.pull, mode);
+
+  let outcome: { kind: 'opened' | 'adopted'; url: string; number: number };
+  let pull: GitHubPull;
+  try {
+    // not retried blind (a lost answer may hide a PR made): the next attempt finds it by the 422
+    const request = { retries: 0 };
+    pull = (await octokit.rest.pulls.create({ ...repo, title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body: decided.body, request })).data;
+    outcome = { kind: 'opened', url: pull.html_url, number: pull.number };
+  } catch (error) {
+    if (statusOf(error) !== 422) throw error;
+    // "A pull request already exists for owner:branch" (a sibling, a person, or our own lost answer): adopt it
+    const { data: open } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${story.branch}`, state: 'open', per_page: 1 });
+    const found = open[0];
+    if (!found) throw error;
+    pull = found;
+    outcome = { kind: 'adopted', url: found.html_url, number: found.number };
+  }
+  await prisma.$transaction(async (tx) => {
     await recordPull(tx, job, story, pull, outcome.kind === 'opened');
     await recordOnJob(tx, job, outcome);
-    return outcome;
-  }, openTransactionLimits);
-  if (opened.kind === 'existing') return reuse(services, octokit, repo, job, opened.pull, options.body ?? 'now');
-  return opened;
+    // an adopted PR's body follows in the story's queue. A sibling's summary that
+    // missed this body arrives through the sibling's own call (reuse or adopt).
+    if (outcome.kind === 'adopted') await queueStoryPrBody(tx, story.id, job.id);
+  });
+  return outcome;
 }
 
 /** The story's PR exists: record it on the job, and bring its body up to date (now, or in the story's queue). */
