@@ -114,7 +114,7 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** Folders of runs whose vitest process died (SIGKILL, OOM): stop their postgres, free the disk. Other folders there are left alone. */
-async function removeAbandonedRuns(testDataDir: string): Promise<void> {
+export async function removeAbandonedRuns(testDataDir: string): Promise<void> {
   const entries = await fs.readdir(testDataDir).catch(() => [] as string[]);
   for (const entry of entries) {
     // run-<pid>: this setup's cluster; embedded-<pid>: test/db/embedded-postgres.test.ts's clusters
