@@ -53,7 +53,8 @@ export async function expectAccessible(page: Page): Promise<void> {
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
   });
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad, `axe on ${page.url()}`).toEqual([]);
+  const described = bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(', ')}`);
+  expect(described.length, `axe on ${page.url()}:\n${described.join('\n')}`).toBe(0);
 }
 
 /** Polls until `probe` holds; generous by default (the machine may be busy). */

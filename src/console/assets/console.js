@@ -12,6 +12,9 @@
   var url = main.getAttribute('data-live-url');
   var last = main.getAttribute('data-live-after') || '';
   var retryTimer = null;
+  // fragments are rendered once for every viewer: their forms get this page's CSRF token here
+  var csrfField = document.querySelector('input[name="_csrf"]');
+  var csrf = csrfField ? csrfField.value : '';
 
   function say(text, state) {
     if (!status) return;
@@ -33,7 +36,12 @@
     var template = document.createElement('template');
     template.innerHTML = fragment.html;
     var next = template.content.firstElementChild;
-    if (!next || next.outerHTML === old.outerHTML) return;
+    if (!next) return;
+    next.querySelectorAll('input[name="_csrf"]').forEach(function (field) {
+      if (!field.getAttribute('value')) field.setAttribute('value', csrf);
+    });
+    // a reconnect sends every fragment: those that did not change stay as they are
+    if (next.outerHTML === old.outerHTML) return;
     var focused = document.activeElement && old.contains(document.activeElement) ? document.activeElement.id : '';
     old.replaceWith(next);
     flash(next);

@@ -11,7 +11,7 @@ import { showError } from '../errors.ts';
 import { JobPage, JobsPage, type JobFilter } from '../views/jobs.tsx';
 import { renderDocument } from '../views/layout.tsx';
 
-const filterNames = ['status', 'user', 'product_id', 'kind', 'cursor'] as const;
+const filterNames = ['status', 'user', 'product_id', 'kind', 'cursor', 'limit'] as const;
 
 export const jobRoutes: ConsoleRoute[] = [
   {
@@ -20,7 +20,7 @@ export const jobRoutes: ConsoleRoute[] = [
     handle: async (ctx) => {
       // an empty filter field means "any"
       const given = Object.fromEntries(filterNames.flatMap((name) => (ctx.query.get(name)?.trim() ? [[name, ctx.query.get(name)!.trim()]] : [])));
-      const filter: JobFilter = { status: given.status, user: given.user, product_id: given.product_id, kind: given.kind };
+      const filter: JobFilter = { status: given.status, user: given.user, product_id: given.product_id, kind: given.kind, limit: given.limit };
       const [products, tokens] = await Promise.all([listProducts(ctx.services.prisma), listTokens(ctx.services.prisma)]);
       const users = [...new Set(tokens.map((t) => t.user))];
       try {

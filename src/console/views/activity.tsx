@@ -12,7 +12,7 @@ function Description({ type, payload }: { type: string; payload: Payload }) {
     const jobId = str(payload.job_id);
     return (
       <>
-        job {jobId ? <JobLink id={jobId} /> : null} is now <Badge value={str(payload.status)} label="job status" />
+        {jobId ? <JobLink id={jobId} /> : 'a job'} is now <Badge value={str(payload.status)} label="job status" />
         {str(payload.verify_result) ? (
           <>
             {' '}

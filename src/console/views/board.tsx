@@ -29,6 +29,9 @@ export interface Fragment {
 
 const storyFragmentId = (storyId: string) => `story-${storyId}`;
 
+/** jobs of the task the view counts but does not list (it lists the newest ones) */
+const olderJobs = (task: Task): number => ('jobs_total' in task && typeof task.jobs_total === 'number' ? task.jobs_total - task.jobs.length : 0);
+
 function jobRow(data: BoardData, job: Job): JobRowData {
   return { ...job, usage: data.extras.usage.get(job.id) ?? null };
 }
@@ -51,7 +54,13 @@ function taskCounts(view: PbiView) {
 
 const openCascade = (view: PbiView): Cascade | undefined => view.cascades.find((c) => !c.reopened_at);
 
-export function PbiSummary({ data }: { data: BoardData }) {
+/**
+ * The PBI's progress and cascade state, and the reopen action once a cascade is
+ * done. Rendered for everybody's live stream with an empty CSRF field, which
+ * the page's script fills with the viewer's own token (`csrf` is the viewer's
+ * token when the page itself is rendered).
+ */
+export function PbiSummary({ data, csrf }: { data: BoardData; csrf: string }) {
   const counts = taskCounts(data.view);
   const open = openCascade(data.view);
   return (
@@ -74,6 +83,12 @@ export function PbiSummary({ data }: { data: BoardData }) {
           <span class="muted">none open</span>
         )}
       </div>
+      {open?.status === 'done' ? (
+        <form method="post" action={`/console/pbis/${encodeURIComponent(data.view.id)}/reopen`} class="inline-form push-right">
+          <CsrfField token={csrf} />
+          <button type="submit">Reopen PBI</button>
+        </form>
+      ) : null}
     </div>
   );
 }
@@ -144,7 +159,7 @@ export function StoryLive({ data, story }: { data: BoardData; story: Story }) {
                 [...task.jobs].reverse().map((job, i) => (
                   <tr class={i === 0 ? undefined : 'older'}>
                     {i === 0 ? (
-                      <th scope="rowgroup" rowSpan={task.jobs.length}>
+                      <th scope="rowgroup" rowSpan={task.jobs.length + (olderJobs(task) > 0 ? 1 : 0)}>
                         {task.title}
                       </th>
                     ) : null}
@@ -155,6 +170,14 @@ export function StoryLive({ data, story }: { data: BoardData; story: Story }) {
                   </tr>
                 ))
               )}
+              {olderJobs(task) > 0 ? (
+                <tr class="older">
+                  <td colSpan={width - 1}>
+                    {olderJobs(task)} older job{olderJobs(task) === 1 ? '' : 's'} not shown:{' '}
+                    <a href={`/console/jobs?${new URLSearchParams({ product_id: data.product.id })}`}>see the jobs list</a>
+                  </td>
+                </tr>
+              ) : null}
             </tbody>
           ))}
         </table>
@@ -173,7 +196,7 @@ function CascadeItem({ cascade, index }: { cascade: Cascade; index: ReturnType<t
       </h3>
       <ol class="events">
         <li>
-          <Time at={cascade.created_at} /> — job <JobLink id={cascade.failed_job_id} /> failed
+          <Time at={cascade.created_at} /> — <JobLink id={cascade.failed_job_id} /> failed
           {failed ? (
             <>
               {' '}
@@ -292,7 +315,7 @@ function EnqueueForm({ viewer, pbiId, story }: { viewer: Viewer; pbiId: string; 
 /** Every live fragment of the board, rendered on its own (the event stream sends the ones that changed). */
 export function boardFragments(data: BoardData): Fragment[] {
   return [
-    { id: 'pbi-summary', html: renderToString(<PbiSummary data={data} />) },
+    { id: 'pbi-summary', html: renderToString(<PbiSummary data={data} csrf="" />) },
     { id: 'cascades', html: renderToString(<CascadeTimeline data={data} />) },
     ...data.view.stories.map((story) => ({ id: storyFragmentId(story.id), html: renderToString(<StoryLive data={data} story={story} />) })),
   ];
@@ -308,7 +331,6 @@ export interface BoardPageProps {
 
 export function BoardPage({ viewer, data, users, liveAfter, flash }: BoardPageProps) {
   const { view, product } = data;
-  const open = openCascade(view);
   return (
     <Layout title={codeTitle(view)} viewer={viewer} active="products" live={{ url: `/console/events?board=${encodeURIComponent(view.id)}`, after: liveAfter }}>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -318,12 +340,6 @@ export function BoardPage({ viewer, data, users, liveAfter, flash }: BoardPagePr
       <div class="page-head">
         <h1>{codeTitle(view)}</h1>
         <div class="actions">
-          {open ? (
-            <form method="post" action={`/console/pbis/${encodeURIComponent(view.id)}/reopen`} class="inline-form">
-              <CsrfField token={viewer.csrf} />
-              <button type="submit">Reopen PBI</button>
-            </form>
-          ) : null}
           <form method="post" action={`/console/products/${encodeURIComponent(product.id)}/reconcile`} class="inline-form">
             <CsrfField token={viewer.csrf} />
             <input type="hidden" name="return_to" value={`/console/pbis/${view.id}`} />
@@ -334,7 +350,7 @@ export function BoardPage({ viewer, data, users, liveAfter, flash }: BoardPagePr
         </div>
       </div>
       <FlashMessage flash={flash} />
-      <PbiSummary data={data} />
+      <PbiSummary data={data} csrf={viewer.csrf} />
       <datalist id="known-users">
         {users.map((user) => (
           <option value={user} />

@@ -20,9 +20,11 @@ export function Time({ at }: { at: string | Date | null | undefined }) {
   return <time datetime={iso}>{formatTime(iso)}</time>;
 }
 
+/** A job's link: the distinct end of its id to see, "job …" to hear, the whole id on hover. */
 export function JobLink({ id }: { id: string }) {
   return (
-    <a href={`/console/jobs/${encodeURIComponent(id)}`} class="mono" title={id} aria-label={`job ${id}`}>
+    <a href={`/console/jobs/${encodeURIComponent(id)}`} class="mono" title={id}>
+      <span class="visually-hidden">job </span>
       {shortId(id)}
     </a>
   );

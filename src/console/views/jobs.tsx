@@ -14,6 +14,8 @@ export interface JobFilter {
   user?: string | undefined;
   product_id?: string | undefined;
   kind?: string | undefined;
+  /** jobs per page (kept across pages) */
+  limit?: string | undefined;
 }
 
 function Select({ id, label, name, value, options }: { id: string; label: string; name: string; value: string | undefined; options: { value: string; label: string }[] }) {
