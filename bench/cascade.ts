@@ -252,7 +252,7 @@ async function failAndWait(env: CascadeBenchEnv, pbi: BenchPbi, { waitForBackgro
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const during = fake.calls.filter((c) => c.startedAt <= finishedAt);
-  const firstUndo = during.find((c) => callKind(c) !== 'check-run');
+  const firstUndo = during.find((c) => callKind(c) === 'undo' || callKind(c) === 'token');
   // what the cascade leaves to the background (check-run refreshes) runs to its end
   if (waitForBackground) await env.settle('the check-run refreshes after the cascade', { timeoutMs: 180_000, quietMs: 1500 });
   const after = fake.calls.filter((c) => c.startedAt > finishedAt);

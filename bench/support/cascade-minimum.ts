@@ -112,12 +112,14 @@ export function isFastPath(story: BenchStory, mainTipAtFailure: string): boolean
   return story.merge?.mergeCommitSha === mainTipAtFailure;
 }
 
-export type CallKind = 'token' | 'check-run' | 'undo';
+export type CallKind = 'token' | 'check-run' | 'app' | 'undo';
 
 export function callKind(call: CallRecord): CallKind {
   const name = call.route ?? `${call.method} ${call.path}`;
   if (name.includes('/access_tokens')) return 'token';
   if (name.includes('/check-runs')) return 'check-run';
+  // app-level calls of other background work (the webhook healer's GET /app/hook/deliveries)
+  if (/ \/app(\/|$)/.test(name)) return 'app';
   return 'undo';
 }
 

@@ -13,7 +13,8 @@ afterAll(async () => {
 
 const story = (code: string, file: string) => ({ code, title: `Story ${code}`, tasks: [{ title: `Task ${code}`, plan_paths: [file] }] });
 
-describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_000 }, () => {
+// Bounds are generous: with Probot's Octokit as shipped, writes are paced (1 s apart, 3 s for comments and PRs).
+describe('the PBI fail-cascade against a GitHub with real git', { timeout: 300_000 }, () => {
   it('cancels siblings and undoes every branch: close, revert merge/squash/rebase, delete', async () => {
     const { app, fake, repo } = world;
     const imported = await app.call('POST', `/api/v1/admin/products/${world.productId}/backlog`, {
@@ -82,7 +83,7 @@ describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_00
     const view = await until('the cascade to finish', async () => {
       const read = await app.call('GET', `/api/v1/admin/pbis/${pbi.id}`);
       return read.body.cascades[0]?.status === 'done' ? read.body : undefined;
-    });
+    }, 180_000);
     const steps = Object.fromEntries(view.cascades[0].steps.map((s: { branch: string }) => [s.branch, s]));
     // every story with a job has a step (only GitHub knows what an agent pushed); G's asks for its branch and stops there
     expect(Object.keys(steps).sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G'].map((c) => stories[c]!.branch).sort());
@@ -148,13 +149,14 @@ describe('the PBI fail-cascade against a GitHub with real git', { timeout: 90_00
     const headA = fake.pull(repo, prA).head!.sha!;
     await until('the check run of the closed PR to be concluded', async () =>
       fake.checkRuns(repo).find((c) => c.headSha === headA && c.conclusion === 'cancelled'),
-    );
+    60_000);
     expect(fake.checkRuns(repo).filter((c) => c.headSha === headA)).toHaveLength(1);
 
     // API economy: the calls the undo made, by route
     const byRoute = fake.calls
       .map((c) => c.route ?? `${c.method} ${c.path}`)
-      .filter((route) => !route.includes('access_tokens') && !route.includes('check-runs') && !route.includes('/compare/'))
+      // the undo's calls: app-level ones (tokens, the webhook healer's deliveries), check runs and compares are others'
+      .filter((route) => !/ \/app\//.test(route) && !route.includes('check-runs') && !route.includes('/compare/'))
       .reduce<Record<string, number>>((counts, route) => {
       counts[route] = (counts[route] ?? 0) + 1;
       return counts;

@@ -12,7 +12,7 @@ afterAll(async () => {
   await world?.close();
 });
 
-describe('enqueue racing a failure', { timeout: 180_000 }, () => {
+describe('enqueue racing a failure', { timeout: 600_000 }, () => {
   it('leaves no queued job in a PBI whose cascade is done (8 rounds of a failure and 5 enqueues at once)', async () => {
     const rounds = 8;
     const left: Record<string, number> = {};

@@ -17,7 +17,7 @@ const closes = (world: CascadeWorld, number: number, from = 0) =>
     .filter((c) => world.fake.calls.indexOf(c) >= from)
     .filter((c) => (c.requestBody as { state?: string } | undefined)?.state === 'closed');
 
-describe('cascade steps act on GitHub as it is when they run', { timeout: 120_000 }, () => {
+describe('cascade steps act on GitHub as it is when they run', { timeout: 300_000 }, () => {
   it('closes, with a comment, a PR a person opened on a story branch after the cascade started, then deletes the branch', async () => {
     const { pbiId, task, branch, file } = await newPbi(world, ['A', 'X']);
     await claimTask(world, task('A'), 10);

@@ -13,7 +13,7 @@ afterAll(async () => {
   await Promise.all([renamed?.close(), taken?.close()]);
 });
 
-describe('the cascade and a renamed repository', { timeout: 120_000 }, () => {
+describe('the cascade and a renamed repository', { timeout: 300_000 }, () => {
   it('undoes every branch after the repository was renamed, with webhooks carrying the new name', async () => {
     const world = renamed;
     const { pbiId, task, branch, file } = await newPbi(world, ['O', 'P', 'X']);

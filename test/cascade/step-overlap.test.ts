@@ -53,7 +53,7 @@ function effects(pbi: Awaited<ReturnType<typeof failedPbi>>) {
 
 const once = { closeO: 1, commentO: 1, commentM: 1, revertPulls: 1, deleteO: 1, deleteP: 1 };
 
-describe('overlapping runs of one cascade', { timeout: 180_000 }, () => {
+describe('overlapping runs of one cascade', { timeout: 300_000 }, () => {
   it('two runs at once (two replicas) split the steps: no effect twice', async () => {
     const pbi = await failedPbi();
     world.fake.latencyMs = 40; // long enough for the runs to meet on every step

@@ -33,7 +33,7 @@ export async function startCascadeWorld(repo = 'acme/shop', options: { env?: Rec
   };
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -97,7 +97,8 @@ export async function cascadeDone(world: CascadeWorld, pbiId: string, index = 0)
   return until('the cascade to finish', async () => {
     const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
     return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
-  }, 60_000);
+    // generous: Probot paces writes (1 s apart, 3 s for comments and PRs), and the machine may be busy
+  }, 180_000);
 }
 
 export const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>
