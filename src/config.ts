@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { describePriceIssues, priceTableBody, type PriceEntryInput } from './services/prices/price-schema.ts';
 
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -62,6 +63,7 @@ const envSchema = z.object({
   SCRUM4ME_GITHUB_TIMEOUT_MS: integer('SCRUM4ME_GITHUB_TIMEOUT_MS', 100, 10 * 60 * 1000, 20_000),
   SCRUM4ME_MAX_BODY_BYTES: integer('SCRUM4ME_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
   SCRUM4ME_CONSOLE_IDLE_MINUTES: integer('SCRUM4ME_CONSOLE_IDLE_MINUTES', 1, 7 * 24 * 60, 60),
+  SCRUM4ME_PRICES_FILE: optionalString,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -88,6 +90,8 @@ export interface Config {
   maxBodyBytes: number;
   /** a console session with no request for this long is signed out */
   consoleIdleMinutes: number;
+  /** SCRUM4ME_PRICES_FILE, read and validated: its table replaces the stored one at start when they differ */
+  pricesFile: { path: string; entries: PriceEntryInput[] } | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -120,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
     if (decoded.includes('-----BEGIN')) privateKey = decoded;
     else problems.push('PRIVATE_KEY: not a PEM private key (nor base64 of one)');
   }
+  const pricesFile = e.SCRUM4ME_PRICES_FILE ? readPricesFile(path.resolve(projectRoot, e.SCRUM4ME_PRICES_FILE), problems) : undefined;
   if (e.APP_ID && !privateKey) problems.push('PRIVATE_KEY or PRIVATE_KEY_PATH: required when APP_ID is set');
   if (e.APP_ID && !e.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when APP_ID is set');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -142,6 +147,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
     claimTimeoutSeconds: e.SCRUM4ME_CLAIM_TIMEOUT_SECONDS,
     maxBodyBytes: e.SCRUM4ME_MAX_BODY_BYTES,
     consoleIdleMinutes: e.SCRUM4ME_CONSOLE_IDLE_MINUTES,
+    pricesFile,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The prices file (SPEC §11): a bad entry is a problem naming the file, the entry's index and its field. */
+function readPricesFile(file: string, problems: string[]): Config['pricesFile'] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    problems.push(`SCRUM4ME_PRICES_FILE: cannot read ${file} as JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  const parsed = priceTableBody.safeParse(json);
+  if (!parsed.success) {
+    problems.push(...describePriceIssues(parsed.error).map((issue) => `SCRUM4ME_PRICES_FILE: ${file}: ${issue}`));
+    return undefined;
+  }
+  return { path: file, entries: parsed.data.prices };
 }

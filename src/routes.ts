@@ -1,6 +1,7 @@
 // The HTTP API's route table, in one place: the app serves it and the OpenAPI
 // document (scripts/write-openapi.ts) describes exactly it.
 import { adminListRoutes } from './handlers/admin-lists.ts';
+import { adminPriceRoutes } from './handlers/admin-prices.ts';
 import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminReconcileRoutes } from './handlers/admin-reconcile.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
@@ -21,6 +22,7 @@ export function buildRoutes(services: AppServices, deps: { agent: AgentJobDeps; 
     ...adminWorkRoutes(services),
     ...adminReconcileRoutes(services),
     ...adminListRoutes(services),
+    ...adminPriceRoutes(services),
     ...agentJobRoutes(services, deps.agent),
     ...eventRoutes(services, deps.eventHub),
   ];

@@ -48,7 +48,9 @@ async function describeSchema(url: string): Promise<Record<string, string[]>> {
     indexes: await pick(`SELECT indexdef AS line FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY 1`),
     constraints: await pick(`SELECT format('%s %s', conname, pg_get_constraintdef(c.oid)) AS line
                                FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-                              WHERE n.nspname = 'public' AND conrelid::regclass::text <> '_prisma_migrations' ORDER BY 1`),
+                              WHERE n.nspname = 'public' AND conrelid::regclass::text <> '_prisma_migrations'
+                                -- constraint triggers (contype t) live only in migrations, as triggers do
+                                AND c.contype <> 't' ORDER BY 1`),
   };
 }
 
