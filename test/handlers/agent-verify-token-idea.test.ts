@@ -46,7 +46,7 @@ describe('POST /api/v1/jobs/{id}/verify', () => {
     // GitHub sends a comparison's files (up to 300) on its first page only; the other pages page the commits
     const pages = github()
       .get(compareUrl(product.repo, story.branch))
-      .query({ per_page: '1' })
+      .query({ per_page: '100', page: '1' })
       .reply(200, { ahead_by: 101, files: [{ filename: 'src/login/form.ts', status: 'added' }, { filename: 'package.json', status: 'modified' }] });
     const response = await app.call('POST', `/api/v1/jobs/${jobId}/verify`, { token: user.token, body: {} });
     expect(response.status).toBe(200);

@@ -3,7 +3,7 @@
 // GitHub's compare lists at most 300 changed files for the whole comparison
 // (on its first page; the other pages only page the commits), and says nothing
 // when it cut the list. So:
-// - GET /repos/{o}/{r}/compare/{base}...{head}?per_page=1 — fewer than 300 files:
+// - GET /repos/{o}/{r}/compare/{base}...{head}?per_page=100&page=1 — fewer than 300 files:
 //   that is the whole list (one call, the usual case);
 // - 300 files: the list may be cut, and is never graded as whole. The head is
 //   pinned (GET /repos/{o}/{r}/branches/{head}: its commit and tree), its merge
@@ -25,7 +25,8 @@ export const compareFileLimit = 300;
 export async function listChangedFiles(octokit: Octokit, repo: Repo, base: string, head: string): Promise<string[] | null> {
   let files: { filename: string; previous_filename?: string }[];
   try {
-    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 1, request: answerNow });
+    // page 1 carries the files (all of them, up to 300); the commits on it do not matter here
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 100, page: 1, request: answerNow });
     files = data.files ?? [];
   } catch (error) {
     if (isNotFound(error)) return null;
