@@ -86,8 +86,10 @@ export async function runCascade(services: Services, cascadeId: string, options:
         if (octokit && guards) {
           const repositoryGuards = guards;
           const client = octokit;
+          // S19: the name now answers for another repository (renamed away, then taken). Only an id
+          // tells; a product that does not know its id yet takes what its name answers for (a
+          // renamed repository redirects, so the name GitHub gives back may differ)
           if (product.github_repo_id !== null && BigInt(guards.id) !== product.github_repo_id) {
-            // S19: the name now answers for another repository (renamed away, then taken)
             await eachStep(async () => ({
               action: 'SKIP',
               state: 'SKIPPED',

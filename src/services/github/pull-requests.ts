@@ -29,20 +29,14 @@ export interface BranchPullRead {
  * one call, one page (newest first; a branch with more than 100 PRs has its
  * 100 newest looked at). A PR is the repository's own when its head and base
  * repositories are the repository itself, compared by GitHub id
- * (`repositoryId`: names change on rename); with no id known, by name.
+ * (`repositoryId`: names change on rename, ids do not).
  */
-export async function readPullRequestForBranch(
-  octokit: Octokit,
-  repo: Repo,
-  branch: string,
-  repositoryId: number | bigint | null,
-): Promise<BranchPullRead> {
+export async function readPullRequestForBranch(octokit: Octokit, repo: Repo, branch: string, repositoryId: number | bigint): Promise<BranchPullRead> {
   const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: 'all', sort: 'created', direction: 'desc', per_page: 100 });
   const onBranch = data.filter((pull) => pull.head.ref === branch);
-  const own = (pull: ListedPull) =>
-    repositoryId !== null
-      ? pull.head.repo !== null && BigInt(pull.head.repo.id) === BigInt(repositoryId) && BigInt(pull.base.repo.id) === BigInt(repositoryId)
-      : pull.head.repo !== null && pull.head.repo.full_name.toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase();
+  const id = BigInt(repositoryId);
+  // a deleted fork's PR has no head repository
+  const own = (pull: ListedPull) => pull.head.repo !== null && BigInt(pull.head.repo.id) === id && BigInt(pull.base.repo.id) === id;
   return { pulls: onBranch.filter(own).sort((a, b) => b.number - a.number), foreign: onBranch.filter((pull) => !own(pull)) };
 }
 
