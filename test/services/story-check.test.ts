@@ -2,6 +2,7 @@
 // head sha even when GitHub's answer to its creation is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '../../src/generated/prisma/client.ts';
+import { storyDoneSummaries } from '../../src/db/sql/story-done-summaries.ts';
 import { refreshStoryCheck } from '../../src/services/checks/story-check.ts';
 import type { GitHubAccess, Octokit } from '../../src/services/github/access.ts';
 import { claimTask, finishTask, startCascadeWorld, until, type CascadeWorld } from '../cascade/support.ts';
@@ -105,6 +106,40 @@ describe('the check refresh reads', () => {
     const text = (created.params.output as { text: string }).text;
     expect(text.split('\n').slice(2)).toEqual(['| Form | done | aligned | Form built |', '| Styles | running | – | – |', '| Never queued | not queued | – | – |']);
     expect(github.calls.map((c) => c.name)).toEqual(['listForRef', 'create']);
+  });
+});
+
+describe("the story PR body's summaries", () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it("are each task's newest done summary, in the order they were finished, also when the task was queued again since", async () => {
+    const { prisma } = test.db;
+    const product = await seedProduct(prisma);
+    const backlog = await seedBacklog(prisma, product.id, oneStoryBacklog([{ title: 'Redone' }, { title: 'Later' }, { title: 'Failed' }, { title: 'Never' }]));
+    const story = backlog.pbis[0]!.stories[0]!;
+    const [redone, later, failed] = story.tasks;
+    const user = await seedUser(prisma);
+    const at = (minute: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + minute * 60_000);
+    const common = { kind: 'TASK_IMPLEMENTATION' as const, user_id: user.id, product_id: product.id, pbi_id: backlog.pbis[0]!.id, story_id: story.id };
+    const jobs: Omit<Prisma.JobCreateManyInput, keyof typeof common>[] = [
+      { task_id: redone!.id, created_at: at(0), finished_at: at(5), status: 'DONE', summary: 'first try' },
+      { task_id: redone!.id, created_at: at(10), finished_at: at(20), status: 'DONE', summary: 'second try' },
+      { task_id: redone!.id, created_at: at(30), status: 'QUEUED' },
+      { task_id: later!.id, created_at: at(1), finished_at: at(15), status: 'DONE', summary: 'later work' },
+      { task_id: failed!.id, created_at: at(2), finished_at: at(3), status: 'FAILED', error: 'no' },
+    ];
+    await prisma.job.createMany({ data: jobs.map((job) => ({ ...common, ...job })) });
+    expect(await storyDoneSummaries(prisma, story.id)).toEqual([
+      { task_id: later!.id, title: 'Later', summary: 'later work' },
+      { task_id: redone!.id, title: 'Redone', summary: 'second try' },
+    ]);
+    expect(await storyDoneSummaries(test.db.pool, story.id)).toEqual(await storyDoneSummaries(prisma, story.id));
   });
 });
 

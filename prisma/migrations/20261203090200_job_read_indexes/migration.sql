@@ -1,13 +1,15 @@
 -- Reads bounded by what they show, and a claim index that stays lean under churn
 -- (issue 16). See docs/architecture.md, "Where Prisma is fine and where it is not".
 
--- The newest job of a task (check run, story PR body, PBI view): one index probe
--- per task with LIMIT, instead of reading the whole history of a task. Covers the
--- plain task_id index it replaces (foreign-key lookups use its first column).
+-- The newest jobs of a task (check run, story PR body, PBI view): one index probe
+-- per task with LIMIT, instead of reading the whole history of a task. id is the
+-- tie-break of those reads (ORDER BY created_at DESC, id DESC): with it in the
+-- index the probe stops at the first match, even under a filter (the newest DONE
+-- job). Covers the plain task_id index it replaces (foreign-key lookups).
 DROP INDEX "jobs_task_id_idx";
 
 -- CreateIndex
-CREATE INDEX "jobs_task_id_created_at_idx" ON "jobs"("task_id", "created_at" DESC);
+CREATE INDEX "jobs_task_id_created_at_id_idx" ON "jobs"("task_id", "created_at" DESC, "id" DESC);
 
 -- The claim (and the has-queued-work check) reads only QUEUED rows: this index
 -- holds only them, where (user_id, status, priority, created_at) held every job

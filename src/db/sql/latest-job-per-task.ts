@@ -3,7 +3,7 @@
 // `tasks: { include: { jobs: { orderBy, take: 1 } } }` runs as one query over all
 // the story's tasks with no LIMIT and cuts in memory, so every refresh read every
 // job the story ever had. Here each task is one probe of jobs (task_id,
-// created_at DESC) with LIMIT 1: the cost follows the tasks, not their history.
+// created_at DESC, id DESC) with LIMIT 1: the cost follows the tasks, not their history.
 import { runStatement, type SqlClient, type Statement } from './run-statement.ts';
 
 export interface LatestTaskJob {

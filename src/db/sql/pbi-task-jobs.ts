@@ -3,7 +3,7 @@
 // Prisma's nested `tasks: { include: { jobs } }` reads every job of every task
 // (a PBI with 10,600 jobs answered 1.3 MB in 582 ms), and a nested `take`
 // would still read them all (no LIMIT per parent in SQL). Here each task is
-// one index probe of jobs (task_id, created_at DESC) with LIMIT, plus a count
+// one index probe of jobs (task_id, created_at DESC, id DESC) with LIMIT, plus a count
 // on the same index: the cost follows the PBI's tasks, not their history.
 import { runStatement, type SqlClient, type Statement } from './run-statement.ts';
 
