@@ -19,6 +19,7 @@ import { startEventHub } from './services/events/event-hub.ts';
 import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
 import { backgroundTasks } from './services/background/tasks.ts';
 import { backgroundSchedule } from './services/background/schedule.ts';
+import { mergeMethodTask } from './services/pull-requests/queue-merge-method.ts';
 import { syncPricesFromFile } from './services/prices/prices.ts';
 
 export interface StartOptions {
@@ -142,7 +143,15 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     const services = running!.services;
     cleanups.push(() => running!.stop());
     // every piece of background work, periodic ones included, is a graphile-worker job (SPEC §6)
-    const worker = await startBackgroundWorker({ pool: db.pool, log, metrics, taskList: backgroundTasks(services), schedule: backgroundSchedule() });
+    // merge-method lookups in a lane of their own: a cascade or check runs waiting on GitHub never delay them
+    const worker = await startBackgroundWorker({
+      pool: db.pool,
+      log,
+      metrics,
+      taskList: backgroundTasks(services),
+      schedule: backgroundSchedule(),
+      lanes: [{ tasks: [mergeMethodTask], concurrency: 2 }],
+    });
     cleanups.push(() => worker.stop());
     await server.start();
     // Stopped in reverse: first wake long-polling claimers (they answer 204),

@@ -122,4 +122,39 @@ describe('background worker liveness', () => {
     await db.close();
     expect((await sql(`SELECT count(*)::int AS n FROM background_workers WHERE id = ANY($1::text[])`, [ids])).rows[0].n).toBe(0);
   });
+
+  it("runs a lane's task while every slot of the main runner is held by slow jobs", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let slowStarted = false;
+    let quickRan = false;
+    const db = connectDatabase(database.url, { max: 4 });
+    const worker = await startBackgroundWorker({
+      pool: db.pool,
+      log,
+      concurrency: 1,
+      lanes: [{ tasks: ['quick'], concurrency: 1 }],
+      taskList: {
+        slow: async () => {
+          slowStarted = true;
+          await held;
+        },
+        quick: async () => {
+          quickRan = true;
+        },
+      },
+    });
+    try {
+      await sql(`SELECT graphile_worker.add_job('slow', '{}'::json, job_key => 'lane-slow')`);
+      while (!slowStarted) await new Promise((resolve) => setTimeout(resolve, 20));
+      await sql(`SELECT graphile_worker.add_job('quick', '{}'::json, job_key => 'lane-quick')`);
+      const deadline = Date.now() + 15_000;
+      while (!quickRan && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(quickRan).toBe(true);
+    } finally {
+      release();
+      await worker.stop();
+      await db.close();
+    }
+  });
 });

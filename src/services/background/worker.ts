@@ -2,6 +2,9 @@
 // tasks of tasks.ts, the periodic ones started by graphile-worker's crontab
 // (schedule.ts: each scheduled run is added once across replicas), and the
 // liveness that releases a dead replica's jobs within seconds (liveness.ts).
+// A lane is a runner of its own for a few tasks (graphile-worker only fetches
+// jobs of the tasks a runner has), so that slow jobs of other tasks (a cascade,
+// check runs waiting on GitHub's pacing) never hold up the lane's.
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import { Logger as GraphileLogger, makeWorkerUtils, run, type ParsedCronItem, type Runner, type TaskList } from 'graphile-worker';
@@ -27,6 +30,8 @@ export async function startBackgroundWorker(options: {
   schedule?: ParsedCronItem[];
   metrics?: Pick<Metrics, 'backgroundJobs'>;
   concurrency?: number;
+  /** tasks run by a runner of their own, with its own concurrency */
+  lanes?: { tasks: string[]; concurrency: number }[];
   liveness?: Pick<LivenessOptions, 'heartbeatMs' | 'deadAfterSeconds'>;
 }): Promise<BackgroundWorker> {
   const { log, metrics } = options;
@@ -43,21 +48,24 @@ export async function startBackgroundWorker(options: {
     log[method]({ scope: { label: scope.label, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId }, ...(meta ?? {}) }, `worker: ${message}`);
   });
 
+  const lanes = options.lanes ?? [];
+  const inLane = new Set(lanes.flatMap((lane) => lane.tasks));
+  const pick = (keep: (task: string) => boolean): TaskList => Object.fromEntries(Object.entries(options.taskList).filter(([task]) => keep(task)));
+  const start = (taskList: TaskList, concurrency: number, schedule: ParsedCronItem[]) =>
+    run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: 2000, logger: graphileLogger, events });
+
   const utils = await makeWorkerUtils({ pgPool: options.pool, logger: graphileLogger });
-  let runner: Runner;
+  const runners: Runner[] = [];
+  const stopRunners = async () => {
+    // graphile-worker's stop waits for running jobs and releases what it still holds
+    for (const runner of runners.splice(0)) await runner.stop().catch((err: unknown) => log.warn({ err }, 'background worker stop failed'));
+  };
   try {
     await utils.migrate();
-    runner = await run({
-      pgPool: options.pool,
-      taskList: options.taskList,
-      parsedCronItems: options.schedule ?? [],
-      concurrency: options.concurrency ?? 4,
-      noHandleSignals: true,
-      pollInterval: 2000,
-      logger: graphileLogger,
-      events,
-    });
+    runners.push(await start(pick((task) => !inLane.has(task)), options.concurrency ?? 4, options.schedule ?? []));
+    for (const lane of lanes) runners.push(await start(pick((task) => lane.tasks.includes(task)), lane.concurrency, []));
   } catch (error) {
+    await stopRunners();
     await liveness.stop();
     await utils.release();
     throw error;
@@ -70,8 +78,7 @@ export async function startBackgroundWorker(options: {
     recoverDeadWorkers: () => liveness.recoverDeadWorkers(),
     heartbeat: () => liveness.beat(),
     async stop() {
-      // graphile-worker's stop waits for running jobs and releases what it still holds
-      await runner.stop().catch((err: unknown) => log.warn({ err }, 'background worker stop failed'));
+      await stopRunners();
       await liveness.stop();
       await utils.release();
     },
