@@ -12,6 +12,10 @@ export interface Metrics {
   cascadeSteps: Counter<'action' | 'outcome'>;
   webhookDeliveries: Counter<'event' | 'outcome'>;
   backgroundJobs: Counter<'task' | 'outcome'>;
+  /** reported tokens by model and type (input, output, cache_read, cache_write), by the difference of each report */
+  usageTokens: Counter<'model' | 'type'>;
+  /** the cost of reported usage in USD by model, by the difference of each report (priced models only) */
+  usageCost: Counter<'model'>;
 }
 
 export function createMetrics(options: { queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -69,6 +73,18 @@ export function createMetrics(options: { queueDepth?: () => Promise<number> } = 
       name: 'scrum4me_background_jobs_total',
       help: 'Background (graphile-worker) job runs by task and outcome (success, error: retried later)',
       labelNames: ['task', 'outcome'],
+      registers: [registry],
+    }),
+    usageTokens: new Counter({
+      name: 'scrum4me_usage_tokens_total',
+      help: 'Tokens agents reported, by model and token type (input, output, cache_read, cache_write)',
+      labelNames: ['model', 'type'],
+      registers: [registry],
+    }),
+    usageCost: new Counter({
+      name: 'scrum4me_usage_cost_usd_total',
+      help: 'Cost of the reported usage in USD at the price in force when it was reported, by model',
+      labelNames: ['model'],
       registers: [registry],
     }),
   };

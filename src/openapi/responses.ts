@@ -42,7 +42,23 @@ function lowerEnum<const T extends Record<string, string>>(values: T) {
 }
 
 const timestamp = z.iso.datetime().describe('ISO-8601');
+/** Money (SPEC §11): an exact decimal string with 9 decimals, never a float. */
+export const money = z.string().regex(/^-?\d+\.\d{9}$/).describe('USD, a decimal string exact to 1e-9 (9 decimals), e.g. "0.300000000"');
 const nullableTimestamp = timestamp.nullable();
+
+export const jobUsage = z
+  .object({
+    model_id: z.string().nullable(),
+    input_tokens: z.number().int().nullable(),
+    output_tokens: z.number().int().nullable(),
+    cache_read_tokens: z.number().int().nullable(),
+    cache_write_tokens: z.number().int().nullable(),
+    cost_usd: money
+      .nullable()
+      .describe('at the price in force when the usage was reported (a later price change never rewrites it); null: no price for the model, or no usage yet'),
+    unpriced_jobs: z.literal([0, 1]).describe('1 when usage was reported but the model has no price'),
+  })
+  .describe("the job's token totals as its agent last reported them, and their cost");
 
 export const jobStatus = lowerEnum(JobStatus);
 export const verifyResult = lowerEnum(VerifyResult);
@@ -87,6 +103,7 @@ export const jobDetail = claimedJob
     finished_at: nullableTimestamp,
     created_at: nullableTimestamp,
     cascade_id: z.string().nullable().describe('the fail-cascade that touched the job'),
+    usage: jobUsage,
     trace: z.array(z.object({ at: nullableTimestamp, level: lowerEnum(TraceLevel), message: z.string() })).describe('warnings, cascade and requeue notes'),
   })
   .meta({ id: 'JobDetail' });
@@ -300,16 +317,6 @@ export type ResponseSchemaChecks = [
 const jobCounts = z
   .object(Object.fromEntries(Object.values(JobStatus).map((s) => [s.toLowerCase(), z.number().int()])) as Record<Lowercase<JobStatus>, z.ZodNumber>)
   .describe('jobs by status; every status is present');
-
-export const jobUsage = z
-  .object({
-    model_id: z.string().nullable(),
-    input_tokens: z.number().int().nullable(),
-    output_tokens: z.number().int().nullable(),
-    cache_read_tokens: z.number().int().nullable(),
-    cache_write_tokens: z.number().int().nullable(),
-  })
-  .describe("the job's token totals as its agent last reported them");
 
 export const productPbis = z.object({
   product_id: z.string(),

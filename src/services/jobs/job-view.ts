@@ -1,6 +1,7 @@
 // The job as agents see it (claim answer, GET /api/v1/jobs/{id}).
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { iso, lower, lowerOrNull } from '../present.ts';
+import { presentUsage } from './job-usage.ts';
 
 export const jobViewInclude = {
   product: { select: { id: true, name: true, repo: true, base_branch: true } },
@@ -56,6 +57,7 @@ export function presentJobDetail(job: JobWithContext, trace: { at: Date; level: 
     finished_at: iso(job.finished_at),
     created_at: iso(job.created_at),
     cascade_id: job.cascade_id,
+    usage: presentUsage(job),
     trace: trace.map((t) => ({ at: iso(t.at), level: lower(t.level), message: t.message })),
   };
 }

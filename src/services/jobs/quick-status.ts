@@ -2,17 +2,30 @@
 // GitHub nor side records of their own — `running` of any job, and `done` of
 // an idea job. It is a conditional update (SPEC §3: "row lock or conditional
 // update") that also stores and announces the change event (S10), queues the
-// story's check-run refresh for task jobs, and counts what S11/S12 need.
+// story's check-run refresh for task jobs, records reported usage with its
+// cost and the totals it moves (src/db/sql/job-usage.ts), and counts what
+// S11/S12 need.
 // When it changes no row, the caller takes the full path, which explains why
-// (S1–S3) or handles what this statement does not (a task's `done`).
+// (S1–S3) or handles what this statement does not (a task's `done`, usage
+// without a model id, a price table replaced since this process read it).
 import type { Queryable } from '../../db/queryable.ts';
+import {
+  previousUsageColumnsSql,
+  priceTableInForceSql,
+  usageAssignmentsSql,
+  usageChangeColumnsSql,
+  usageTotalsSql,
+  type UsageChangeRow,
+  type UsageParams,
+} from '../../db/sql/job-usage.ts';
+import type { PriceChoice } from '../prices/price-book.ts';
 import type { AuthContext } from '../auth/tokens.ts';
 import { queueCheckRefreshSql } from '../checks/queue-check-refresh.ts';
 import { publishChangesSql } from '../events/publish.ts';
 import { isoSql, jobStatusEventSql } from './job-events.ts';
 import type { StatusInput } from './update-status.ts';
 
-export interface QuickStatusRow {
+export interface QuickStatusRow extends UsageChangeRow {
   id: string;
   status: string;
   from_status: string;
@@ -28,9 +41,11 @@ export interface QuickStatusRow {
   has_active_siblings: boolean;
 }
 
+const usage: UsageParams = { reported: '$13', model: '$8', input: '$9', output: '$10', cacheRead: '$11', cacheWrite: '$12', tableId: '$14', position: '$15' };
+
 const quickStatusStatement = `
   WITH previous AS (
-    SELECT id, status FROM jobs WHERE id = $1 FOR UPDATE
+    SELECT id, status, ${previousUsageColumnsSql('jobs')} FROM jobs WHERE id = $1 FOR UPDATE
   ), job AS (
     UPDATE jobs j
        SET status = $4::text::"JobStatus", heartbeat_at = now(), updated_at = now(),
@@ -38,23 +53,23 @@ const quickStatusStatement = `
            finished_at = CASE WHEN $4::text = 'RUNNING' THEN j.finished_at ELSE now() END,
            summary = COALESCE($6::text, j.summary),
            error = COALESCE($7::text, j.error),
-           model_id = COALESCE($8::text, j.model_id),
-           input_tokens = COALESCE($9::bigint, j.input_tokens),
-           output_tokens = COALESCE($10::bigint, j.output_tokens),
-           cache_read_tokens = COALESCE($11::bigint, j.cache_read_tokens),
-           cache_write_tokens = COALESCE($12::bigint, j.cache_write_tokens)
+           ${usageAssignmentsSql('j', usage)}
       FROM previous
      WHERE j.id = previous.id AND j.user_id = $2 AND j.claimed_by_token_id = $3
        AND j.status IN ('CLAIMED', 'RUNNING')
        AND ($4::text = 'RUNNING' OR j.kind <> 'TASK_IMPLEMENTATION')
        AND ($5::text IS NULL OR $5::text IS NOT DISTINCT FROM (SELECT s.branch FROM stories s WHERE s.id = j.story_id))
-    RETURNING j.*, previous.status AS from_status
-  ), events AS (
-    SELECT 'claude_job_status' AS type, job.user_id, ${jobStatusEventSql('job')} AS event FROM job
-  ), ${publishChangesSql('events')}, check_refresh AS (
+       AND ${priceTableInForceSql(usage)}
+    RETURNING j.*, previous.status AS from_status, previous.old_input_tokens, previous.old_output_tokens,
+              previous.old_cache_read_tokens, previous.old_cache_write_tokens, previous.old_cost_usd, previous.old_usage_at
+  ), check_refresh AS (
     SELECT ${queueCheckRefreshSql('job.story_id')} FROM job
      WHERE job.kind = 'TASK_IMPLEMENTATION' AND job.story_id IS NOT NULL
-  )
+  ), ${usageTotalsSql('job', 'check_refresh')}, events AS (
+    SELECT 'claude_job_status' AS type, job.user_id, ${jobStatusEventSql('job')} AS event FROM job
+    UNION ALL
+    SELECT type, user_id, event FROM budget_events
+  ), ${publishChangesSql('events')}
   SELECT job.id, job.status::text AS status, job.from_status::text AS from_status, job.branch,
          ${isoSql('job.pushed_at')} AS pushed_at, job.pr_url, job.verify_result::text AS verify_result,
          job.summary, job.error, ${isoSql('job.started_at')} AS started_at, ${isoSql('job.finished_at')} AS finished_at,
@@ -63,7 +78,8 @@ const quickStatusStatement = `
          job.story_id IS NOT NULL AND EXISTS (SELECT 1 FROM jobs s WHERE s.story_id = job.story_id
                                                 AND s.status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND s.id <> job.id) AS has_active_siblings,
          (SELECT count(*) FROM announced) AS announced,
-         (SELECT count(*) FROM check_refresh) AS check_refreshes
+         (SELECT count(*) FROM check_refresh) AS check_refreshes,
+         ${usageChangeColumnsSql('job')}
     FROM job`;
 
 /** The one-statement status change, or null when it did not apply (the full path decides). */
@@ -72,6 +88,8 @@ export async function quickStatusUpdate(
   auth: AuthContext,
   jobId: string,
   input: StatusInput & { status: 'running' | 'done' },
+  /** the price of the reported model from the table this process knows; null: the call reports no usage */
+  price: PriceChoice | null = null,
 ): Promise<QuickStatusRow | null> {
   // named: each connection plans it once
   const { rows } = await pool.query<QuickStatusRow>({ name: 'quick-status-update', text: quickStatusStatement, values: [
@@ -87,6 +105,9 @@ export async function quickStatusUpdate(
     input.output_tokens ?? null,
     input.cache_read_tokens ?? null,
     input.cache_write_tokens ?? null,
+    price !== null,
+    price?.tableId ?? null,
+    price?.position ?? null,
   ] });
   return rows[0] ?? null;
 }

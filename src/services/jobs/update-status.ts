@@ -24,6 +24,7 @@ import { addTrace } from './trace.ts';
 import { quickStatusUpdate, type QuickStatusRow } from './quick-status.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { lockPbiForCascade } from '../cascade/start-cascade.ts';
+import { cachedPriceChoice, countUsage, recordJobUsage, reportsUsage } from './record-usage.ts';
 
 export interface StatusInput {
   status: 'running' | 'done' | 'failed';
@@ -93,10 +94,14 @@ const statusTransactionLimits = { maxWait: 5_000, timeout: 15_000 };
 type StatusServices = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
 
 export async function updateJobStatus(services: StatusServices, hooks: StatusHooks, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
-  if (input.status !== 'failed') {
-    const quick = await quickStatusUpdate(services.pool, auth, jobId, { ...input, status: input.status });
+  const usage = reportsUsage(input);
+  // usage without a model id is priced by the stored model: the full path reads it under the row lock
+  if (input.status !== 'failed' && (!usage || input.model_id !== undefined)) {
+    const price = usage ? await cachedPriceChoice(services.pool, input.model_id) : null;
+    const quick = await quickStatusUpdate(services.pool, auth, jobId, { ...input, status: input.status }, price);
     if (quick) {
       services.metrics.jobTransitions.inc({ from: lower(quick.from_status), to: lower(quick.status) });
+      if (usage) countUsage(services.metrics, quick);
       return presentQuickAnswer(quick, input.status);
     }
   }
@@ -158,12 +163,14 @@ async function updateJobStatusInTransaction(
   }
   const pushed = pushCheck?.kind === 'pushed';
 
-  const { updated, cascade, from } = await prisma.$transaction(async (tx) => {
+  const usage = reportsUsage(input);
+  const { updated, cascade, from, usageChange } = await prisma.$transaction(async (tx) => {
     if (newStatus === 'FAILED' && isTask && job.pbi_id) await lockPbiForCascade(tx, job.pbi_id);
-    const locked = await tx.$queryRaw<{ status: JobStatus; claimed_by_token_id: string | null }[]>`
-      SELECT status, claimed_by_token_id FROM jobs WHERE id = ${jobId} FOR UPDATE`;
+    const locked = await tx.$queryRaw<{ status: JobStatus; claimed_by_token_id: string | null; model_id: string | null }[]>`
+      SELECT status, claimed_by_token_id, model_id FROM jobs WHERE id = ${jobId} FOR UPDATE`;
     // a concurrent call (or the cascade) may have changed the job meanwhile
-    assertReportable({ id: jobId, ...locked[0]! }, auth);
+    const { model_id: storedModelId, ...current } = locked[0]!;
+    assertReportable({ id: jobId, ...current }, auth);
     const now = new Date();
     const updated = await tx.job.update({
       where: { id: jobId },
@@ -175,11 +182,6 @@ async function updateJobStatusInTransaction(
         ...(pushed ? { pushed_at: now } : {}),
         ...(input.summary !== undefined ? { summary: input.summary } : {}),
         ...(error !== undefined ? { error } : {}),
-        ...(input.model_id !== undefined ? { model_id: input.model_id } : {}),
-        ...(input.input_tokens !== undefined ? { input_tokens: input.input_tokens } : {}),
-        ...(input.output_tokens !== undefined ? { output_tokens: input.output_tokens } : {}),
-        ...(input.cache_read_tokens !== undefined ? { cache_read_tokens: input.cache_read_tokens } : {}),
-        ...(input.cache_write_tokens !== undefined ? { cache_write_tokens: input.cache_write_tokens } : {}),
       },
     });
     if (pushCheck) await addTrace(tx, { job_id: jobId, level: pushCheck.kind === 'failed' ? 'WARN' : 'INFO', message: describePushCheck(pushCheck, storyBranch!) });
@@ -196,9 +198,12 @@ async function updateJobStatusInTransaction(
     // call holds its row and then queues this same key; queueing it before the cascade's
     // cancel (which waits for that row) would deadlock.
     if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
-    return { updated, cascade, from: locked[0]!.status };
+    // usage last: it locks the product, PBI and story rows (lock order: src/db/sql/job-usage.ts)
+    const usageChange = usage ? await recordJobUsage(tx, services.pool, jobId, storedModelId, input) : null;
+    return { updated, cascade, from: current.status, usageChange };
   }, statusTransactionLimits);
   services.metrics.jobTransitions.inc({ from: lower(from), to: lower(newStatus) });
+  if (usageChange) countUsage(services.metrics, usageChange);
 
   let prUrl = updated.pr_url;
   if (pushed && hooks.onWorkPushed) {
