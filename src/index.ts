@@ -8,7 +8,7 @@ import { checkRunRerequestedHandler } from './handlers/check-run-webhook.ts';
 import { mcpHandler } from './handlers/mcp/handler.ts';
 import { consoleHandler } from './console/handler.tsx';
 import { registerWebhooks } from './handlers/webhooks/index.ts';
-import { queueCheckRefreshIn } from './services/checks/queue-check-refresh.ts';
+import { checkRefreshJob } from './services/checks/queue-check-refresh.ts';
 import { createRouter } from './http/router.ts';
 import { buildRoutes } from './routes.ts';
 import type { Logger } from './logger.ts';
@@ -56,9 +56,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
 
     registerWebhooks(probot, services, {
       // a story PR changed (new head, merged, closed): its check run follows
-      afterPullRequestChange: async (sql, change) => {
-        if (change.record.story_id) await queueCheckRefreshIn(sql, change.record.story_id);
-      },
+      jobsAfterPullRequestChange: (change) => (change.record.story_id ? [checkRefreshJob(change.record.story_id)] : []),
     });
     probot.on('check_run.rerequested', checkRunRerequestedHandler(services));
 

@@ -2,28 +2,28 @@
 // X-Hub-Signature-256 before any of these run.
 import type { Probot } from 'probot';
 import type { AppServices } from '../../services/app-services.ts';
-import type { PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
-import { needsMergeMethod, queueMergeMethodLookup } from '../../services/pull-requests/queue-merge-method.ts';
+import type { PullRequestChangeJobs } from '../../services/pull-requests/pull-request-events.ts';
+import { mergeMethodJob, needsMergeMethod } from '../../services/pull-requests/queue-merge-method.ts';
 import { installationHandler, installationRepositoriesHandler } from './installation.ts';
 import { pullRequestActions, pullRequestHandler } from './pull-request.ts';
 import { repositoryActions, repositoryHandler } from './repository.ts';
 
 export interface WebhookOptions {
   /**
-   * Runs in the delivery's transaction after a story PR's record changed (a new
-   * head sha after synchronize, merged, closed, reopened): the seam for queueing
-   * the story's check-run refresh.
+   * The background jobs to add with a story PR's changed record (a new head sha
+   * after synchronize, merged, closed, reopened), written in the same statement:
+   * the seam for queueing the story's check-run refresh.
    */
-  afterPullRequestChange?: PullRequestChangeHook;
+  jobsAfterPullRequestChange?: PullRequestChangeJobs;
 }
 
 export function registerWebhooks(app: Probot, services: AppServices, options: WebhookOptions = {}): void {
-  const afterChange: PullRequestChangeHook = async (sql, change) => {
+  const jobsAfterChange: PullRequestChangeJobs = (change) => [
     // a merge: its merge method is read by a background job committed with the delivery
-    if (needsMergeMethod(change.record)) await queueMergeMethodLookup(sql, change.record.id);
-    await options.afterPullRequestChange?.(sql, change);
-  };
-  app.on([...pullRequestActions], pullRequestHandler(services, { afterChange }));
+    ...(needsMergeMethod(change.record) ? [mergeMethodJob(change.record.id)] : []),
+    ...(options.jobsAfterPullRequestChange?.(change) ?? []),
+  ];
+  app.on([...pullRequestActions], pullRequestHandler(services, { jobsAfterChange }));
   app.on('installation', installationHandler(services));
   app.on('installation_repositories', installationRepositoriesHandler(services));
   app.on([...repositoryActions], repositoryHandler(services));

@@ -1,7 +1,7 @@
 // pull_request opened, reopened, edited, synchronize, closed → the story PR's record.
 import type { Context } from 'probot';
 import type { AppServices } from '../../services/app-services.ts';
-import { applyPullRequestEvent, type PullEventOutcome, type PullRequestChangeHook } from '../../services/pull-requests/pull-request-events.ts';
+import { applyPullRequestEvent, type PullEventOutcome, type PullRequestChangeJobs } from '../../services/pull-requests/pull-request-events.ts';
 import { handleDelivery } from './delivery.ts';
 
 export const pullRequestActions = [
@@ -14,14 +14,14 @@ export const pullRequestActions = [
 
 export function pullRequestHandler(
   services: AppServices,
-  options: { afterChange?: PullRequestChangeHook | undefined },
+  options: { jobsAfterChange?: PullRequestChangeJobs | undefined },
 ) {
   return async (context: Context<(typeof pullRequestActions)[number]>): Promise<void> => {
     const { pull_request: pull, repository } = context.payload;
     await handleDelivery(
       services,
       context,
-      (delivery) => applyPullRequestEvent(services, delivery, { pull, repository }, { afterChange: options.afterChange }),
+      (delivery) => applyPullRequestEvent(services, delivery, { pull, repository }, { jobsAfterChange: options.jobsAfterChange }),
       (result: PullEventOutcome) => ({
         repo: repository.full_name,
         pullRequest: pull.number,

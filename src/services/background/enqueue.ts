@@ -24,6 +24,15 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
+/** A job to add, as data: for statements that add their jobs themselves (graphile_worker.add_job per spec). */
+export interface BackgroundJobSpec {
+  task: BackgroundTask;
+  payload: Record<string, string>;
+  queueName?: string;
+  jobKey?: string;
+  maxAttempts?: number;
+}
+
 type Tx = Pick<Prisma.TransactionClient, '$executeRaw'>;
 
 export async function enqueueBackground(tx: Tx, task: BackgroundTask, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {

@@ -1,17 +1,27 @@
 // Queues the refresh of a story's check run, serially per story, de-duplicated.
-// One SQL definition (queueCheckRefreshSql) serves Prisma transactions, pg
+// One definition (queueCheckRefreshSql, and checkRefreshJob as data) serves Prisma
 // transactions and statements that change a story's jobs themselves.
-import type { Queryable } from '../../db/queryable.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { enqueueBackground } from '../background/enqueue.ts';
+import { enqueueBackground, type BackgroundJobSpec } from '../background/enqueue.ts';
 
 const storyQueuePrefix = 'story:';
+const checkJobKeyPrefix = 'check:';
+const checkMaxAttempts = 25;
 export const storyQueue = (storyId: string) => `${storyQueuePrefix}${storyId}`;
 
 /** The refresh as an SQL expression (`storyId`: an SQL expression of type text). */
 export const queueCheckRefreshSql = (storyId: string) =>
   `graphile_worker.add_job('refresh_story_check', json_build_object('story_id', ${storyId}),
-     queue_name => '${storyQueuePrefix}' || ${storyId}, max_attempts => 25, job_key => 'check:' || ${storyId})`;
+     queue_name => '${storyQueuePrefix}' || ${storyId}, max_attempts => ${checkMaxAttempts}, job_key => '${checkJobKeyPrefix}' || ${storyId})`;
+
+/** The same refresh as data, for statements that add their jobs from a list (the pull_request delivery). */
+export const checkRefreshJob = (storyId: string): BackgroundJobSpec => ({
+  task: 'refresh_story_check',
+  payload: { story_id: storyId },
+  queueName: storyQueue(storyId),
+  jobKey: `${checkJobKeyPrefix}${storyId}`,
+  maxAttempts: checkMaxAttempts,
+});
 
 type Tx = Pick<Prisma.TransactionClient, '$executeRaw' | '$executeRawUnsafe'>;
 
@@ -22,9 +32,4 @@ export async function queueCheckRefresh(tx: Tx, storyId: string, options: { rese
     return;
   }
   await tx.$executeRawUnsafe(`SELECT ${queueCheckRefreshSql('$1::text')}`, storyId);
-}
-
-/** queueCheckRefresh inside a pg transaction (the webhook path). */
-export async function queueCheckRefreshIn(sql: Queryable, storyId: string): Promise<void> {
-  await sql.query({ name: 'queue-check-refresh', text: `SELECT ${queueCheckRefreshSql('$1::text')}`, values: [storyId] });
 }

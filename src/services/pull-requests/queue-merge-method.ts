@@ -2,8 +2,8 @@
 // durable background job, in the webhook delivery's own transaction: it commits
 // with the merge it follows, survives a crash, and runs once across replicas
 // (one job key per PR), after GitHub has had its answer.
-import type { Queryable } from '../../db/queryable.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
+import type { BackgroundJobSpec } from '../background/enqueue.ts';
 
 export const mergeMethodTask = 'resolve_merge_method';
 export const mergeMethodJobKey = (pullRequestId: string) => `merge-method:${pullRequestId}`;
@@ -14,11 +14,10 @@ export const mergeMethodMaxAttempts = 8;
 export const needsMergeMethod = (record: Pick<PullRequest, 'state' | 'merge_method' | 'merge_commit_sha'>) =>
   record.state === 'MERGED' && record.merge_method === null && record.merge_commit_sha !== null;
 
-/** Adds the lookup job (a waiting one for the same PR is replaced, never doubled). */
-export async function queueMergeMethodLookup(sql: Queryable, pullRequestId: string): Promise<void> {
-  await sql.query({
-    name: 'queue-merge-method',
-    text: `SELECT graphile_worker.add_job($1::text, json_build_object('pull_request_id', $2::text), job_key => $3::text, max_attempts => $4::int)`,
-    values: [mergeMethodTask, pullRequestId, mergeMethodJobKey(pullRequestId), mergeMethodMaxAttempts],
-  });
-}
+/** The lookup job as data, for statements that add their jobs from a list (the pull_request delivery). */
+export const mergeMethodJob = (pullRequestId: string): BackgroundJobSpec => ({
+  task: mergeMethodTask,
+  payload: { pull_request_id: pullRequestId },
+  jobKey: mergeMethodJobKey(pullRequestId),
+  maxAttempts: mergeMethodMaxAttempts,
+});

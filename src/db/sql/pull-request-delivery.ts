@@ -1,0 +1,204 @@
+// A pull_request delivery in two statements: one read (the product of the
+// repository, whether the delivery was seen, our PR record with its row
+// version, the story on the head branch) and one write that applies the
+// decision only if the record is still the version it was taken on (xmin: every
+// update of a row makes a new version with the writer's transaction id), with
+// the delivery row, the jobs' PR URL and the background jobs the change queues
+// in the same statement. Why hand-written: the delivery was 7 round trips
+// (product, BEGIN, delivery row, PR lock, write, check refresh, COMMIT) and on
+// this VM a round trip costs more than the work (BENCHMARKS.md, session 3).
+// The decision stays in TypeScript (pull-state.ts); the statements only carry it out.
+// record-pull-request.ts and pull-request-delivery.ts run them.
+import type { PullRequest } from '../../generated/prisma/client.ts';
+import { productOfRepositorySql } from './repository-identity.ts';
+import type { Statement } from './run-statement.ts';
+
+/** Our PR record as the Prisma model has it: TIMESTAMP(3) columns hold UTC, BIGINT as text. `prefix` names the columns apart from others. */
+export const pullRequestColumns = (alias: string, prefix = '') => {
+  const c = (column: string, expression = `${alias}.${column}`) => `${expression} AS ${prefix}${column}`;
+  const utc = (column: string) => c(column, `${alias}.${column} AT TIME ZONE 'UTC'`);
+  const text = (column: string) => c(column, `${alias}.${column}::text`);
+  return [
+    c('id'), c('product_id'), c('story_id'), c('repo'), c('number'), text('github_id'), c('title'), c('body'), c('html_url'),
+    c('head_ref'), c('head_sha'), c('head_repo'), text('repo_id'), text('head_repo_id'), c('base_ref'), text('state'), utc('merged_at'),
+    utc('closed_at'), c('merge_commit_sha'), text('merge_method'), c('merge_parent_sha'), c('created_by_app'), utc('github_updated_at'),
+    utc('created_at'), utc('updated_at'),
+  ].join(', ');
+};
+
+export type PullRow = Omit<PullRequest, 'github_id' | 'repo_id' | 'head_repo_id'> & { github_id: string | null; repo_id: string | null; head_repo_id: string | null };
+const bigintOf = (text: string | null) => (text === null ? null : BigInt(text));
+/** A row of pullRequestColumns (its `prefix` stripped) as the Prisma model. */
+export const pullRequestOf = (row: PullRow): PullRequest => ({
+  id: row.id,
+  product_id: row.product_id,
+  story_id: row.story_id,
+  repo: row.repo,
+  number: row.number,
+  github_id: bigintOf(row.github_id),
+  title: row.title,
+  body: row.body,
+  html_url: row.html_url,
+  head_ref: row.head_ref,
+  head_sha: row.head_sha,
+  head_repo: row.head_repo,
+  repo_id: bigintOf(row.repo_id),
+  head_repo_id: bigintOf(row.head_repo_id),
+  base_ref: row.base_ref,
+  state: row.state,
+  merged_at: row.merged_at,
+  closed_at: row.closed_at,
+  merge_commit_sha: row.merge_commit_sha,
+  merge_method: row.merge_method,
+  merge_parent_sha: row.merge_parent_sha,
+  created_by_app: row.created_by_app,
+  github_updated_at: row.github_updated_at,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+/**
+ * $1 repository id, $2 lower-cased names, $3 delivery id, $4 PR number, $5 head branch.
+ * No row: no product has the repository. `pr_*` columns are null when we hold no record.
+ */
+export const pullDeliveryReadStatement: Statement = {
+  name: 'pull-delivery-read',
+  text: `
+    WITH product AS (${productOfRepositorySql})
+    SELECT product.id AS product_id, product.repo AS product_repo, product.github_repo_id AS product_github_repo_id,
+           product.repo_updated_at AS product_repo_updated_at,
+           EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = $3) AS seen,
+           (SELECT s.id FROM stories s WHERE s.product_id = product.id AND s.branch = $5) AS branch_story_id,
+           pr.xmin::text AS pr_version, ${pullRequestColumns('pr', 'pr_')}
+      FROM product
+      LEFT JOIN pull_requests pr ON pr.product_id = product.id AND pr.number = $4`,
+};
+
+/** Our record of the PR with its row version, locked until the transaction ends ($1 product, $2 number). */
+export const lockPullRequestStatement: Statement = {
+  name: 'lock-pull-request',
+  text: `SELECT pr.xmin::text AS pr_version, ${pullRequestColumns('pr', 'pr_')} FROM pull_requests pr WHERE pr.product_id = $1 AND pr.number = $2 FOR UPDATE`,
+};
+
+/** The columns GitHub's word sets, in the order of the statements' field parameters. */
+export const pullFieldColumns = [
+  'repo', 'repo_id', 'head_repo_id', 'github_id', 'title', 'body', 'html_url', 'head_ref', 'head_sha', 'head_repo', 'base_ref',
+  'state', 'merged_at', 'closed_at', 'merge_commit_sha', 'github_updated_at',
+] as const;
+const fieldTypes: Record<(typeof pullFieldColumns)[number], string> = {
+  repo: 'text', repo_id: 'bigint', head_repo_id: 'bigint', github_id: 'bigint', title: 'text', body: 'text', html_url: 'text',
+  head_ref: 'text', head_sha: 'text', head_repo: 'text', base_ref: 'text', state: '"PullRequestState"', merged_at: 'timestamp(3)',
+  closed_at: 'timestamp(3)', merge_commit_sha: 'text', github_updated_at: 'timestamp(3)',
+};
+const fieldParam = (column: (typeof pullFieldColumns)[number], first: number) => `$${first + pullFieldColumns.indexOf(column)}::${fieldTypes[column]}`;
+
+/**
+ * The tail both writes share, after a CTE `written` holding the written record:
+ * the story's done jobs with pushed work learn the PR's URL ($share), then, in
+ * the `withJobs` variant, the background jobs are added ($jobs: a JSON array of
+ * {identifier, payload, queue_name, job_key, max_attempts}). Job rows first, job
+ * keys last: the lock order of the status calls (update-status.ts), which queue
+ * the same keys. Without jobs the statement names no graphile_worker object.
+ */
+const afterWrite = (share: string, jobs: string, withJobs: boolean) => `
+  shared AS (
+    UPDATE jobs j SET pr_url = w.html_url, updated_at = now()
+      FROM written w
+     WHERE ${share}::boolean AND w.story_id IS NOT NULL AND j.story_id = w.story_id
+       AND j.status = 'DONE' AND j.pushed_at IS NOT NULL AND j.pr_url IS NULL
+    RETURNING j.id
+  ), queued AS (${
+    withJobs
+      ? `
+    SELECT graphile_worker.add_job(s.identifier, s.payload, queue_name => s.queue_name, max_attempts => s.max_attempts, job_key => s.job_key)
+      FROM json_to_recordset(${jobs}::json) AS s(identifier text, payload json, queue_name text, job_key text, max_attempts int)
+     WHERE EXISTS (SELECT 1 FROM written) AND (SELECT count(*) FROM shared) >= 0`
+      : `
+    SELECT 1 WHERE ${jobs}::json IS NULL AND (SELECT count(*) FROM shared) < 0`
+  }
+  )`;
+
+/**
+ * updatePullRequestStatements: updates the record if it is still version $2, and records the delivery ($3;
+ * null: no delivery, the caller's transaction holds the lock). Nothing is
+ * written when the version moved on (guarded = 0: read again and decide again)
+ * or the delivery was recorded already (recorded = 0).
+ * $1 id, $2 version, $3 delivery id, $4 event, $5 action, $6 share, $7 jobs, $8 story, $9… fields.
+ */
+const updatePullRequestSql = (withJobs: boolean) => `
+    WITH guard AS (
+      SELECT id FROM pull_requests WHERE id = $1 AND xmin::text = $2 FOR UPDATE
+    ), delivery AS (
+      INSERT INTO webhook_deliveries (id, event, action)
+      SELECT $3::text, $4::text, $5::text FROM guard WHERE $3::text IS NOT NULL
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    ), written AS (
+      UPDATE pull_requests p
+         SET story_id = $8::text, ${pullFieldColumns.map((column) => `${column} = ${fieldParam(column, 9)}`).join(', ')}, updated_at = now()
+        FROM guard
+       WHERE p.id = guard.id AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM delivery))
+      RETURNING ${pullRequestColumns('p')}
+    ), ${afterWrite('$6', '$7', withJobs)}
+    SELECT (SELECT count(*)::int FROM guard) AS guarded, (SELECT count(*)::int FROM delivery) AS recorded,
+           (SELECT count(*)::int FROM queued) AS queued, w.*
+      FROM (SELECT 1) one LEFT JOIN written w ON true`;
+
+/** updatePullRequestSql with the jobs added, and without (no jobs asked for: $7 is then ignored). */
+export const updatePullRequestStatements: Record<'withJobs' | 'withoutJobs', Statement> = {
+  withJobs: { name: 'pull-delivery-update-jobs', text: updatePullRequestSql(true) },
+  withoutJobs: { name: 'pull-delivery-update', text: updatePullRequestSql(false) },
+};
+
+/**
+ * insertPullRequestStatements: inserts the record unless one exists for the PR (inserted = 0: read again),
+ * and records the delivery ($2; null: none). A copy of the same delivery
+ * recorded meanwhile by another replica leaves recorded = 0 with the record
+ * written: GitHub's word on a PR we held no record of, true either way.
+ * $1 id, $2 delivery id, $3 event, $4 action, $5 share, $6 jobs, $7 product, $8 story, $9 number, $10… fields.
+ */
+const insertPullRequestSql = (withJobs: boolean) => `
+    WITH written AS (
+      INSERT INTO pull_requests (id, product_id, story_id, number, ${pullFieldColumns.join(', ')}, updated_at)
+      VALUES ($1::text, $7::text, $8::text, $9::int, ${pullFieldColumns.map((column) => fieldParam(column, 10)).join(', ')}, now())
+      ON CONFLICT (product_id, number) DO NOTHING
+      RETURNING ${pullRequestColumns('pull_requests')}
+    ), delivery AS (
+      INSERT INTO webhook_deliveries (id, event, action)
+      SELECT $2::text, $3::text, $4::text FROM written WHERE $2::text IS NOT NULL
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    ), ${afterWrite('$5', '$6', withJobs)}
+    SELECT (SELECT count(*)::int FROM written) AS guarded, (SELECT count(*)::int FROM delivery) AS recorded,
+           (SELECT count(*)::int FROM queued) AS queued, w.*
+      FROM (SELECT 1) one LEFT JOIN written w ON true`;
+
+/** insertPullRequestSql with the jobs added, and without. */
+export const insertPullRequestStatements: Record<'withJobs' | 'withoutJobs', Statement> = {
+  withJobs: { name: 'pull-delivery-insert-jobs', text: insertPullRequestSql(true) },
+  withoutJobs: { name: 'pull-delivery-insert', text: insertPullRequestSql(false) },
+};
+
+/**
+ * Records a delivery that changes no record (not ours, stale, unchanged), if
+ * what it was decided on still holds: our record still version $5 ($4 its id),
+ * or still no record of the PR ($4 null; $6 product, $7 number).
+ * $1 delivery id, $2 event, $3 action.
+ */
+export const recordPullDeliveryStatement: Statement = {
+  name: 'pull-delivery-record',
+  text: `
+    WITH held AS (
+      SELECT id FROM pull_requests WHERE id = $4::text AND xmin::text = $5::text FOR UPDATE
+    ), guard AS (
+      SELECT 1 FROM held
+      UNION ALL
+      SELECT 1 WHERE $4::text IS NULL AND NOT EXISTS (SELECT 1 FROM pull_requests WHERE product_id = $6::text AND number = $7::int)
+    ), delivery AS (
+      INSERT INTO webhook_deliveries (id, event, action)
+      SELECT $1::text, $2::text, $3::text FROM guard
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT count(*)::int FROM guard) AS guarded, (SELECT count(*)::int FROM delivery) AS recorded`,
+};
