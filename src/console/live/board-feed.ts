@@ -6,7 +6,7 @@
 // What makes a board change: a job status event of one of its tasks, or a
 // cascade event, on the app's event hub; and a row of its PRs, check runs,
 // cascades or undo steps, announced by a trigger (migration
-// 20261203090400_console_sessions) on channel `scrum4me_console`, from any replica.
+// 20261203060400_console_sessions) on channel `scrum4me_console`, from any replica.
 import { listenWithReconnect, type Listener } from '../../db/listener.ts';
 import type { Logger } from '../../logger.ts';
 import type { EventHub, StreamedEvent } from '../../services/events/event-hub.ts';
