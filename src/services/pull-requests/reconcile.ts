@@ -1,5 +1,8 @@
-// Heals what webhooks missed. reconcilePullRequest re-reads one PR before the
-// app acts on it (the cascade); reconcileProductPullRequests sweeps a product:
+// Heals what webhooks missed. reconcilePullRequest re-reads one PR on request
+// (the cascade does not use it: it re-reads a story's PR through
+// github/pull-requests.ts readPullRequestForBranch); reconcileProductPullRequests
+// sweeps a product (the hourly job, the console), and reconcileProductOnRequest is
+// the same sweep for the admin API, GitHub's errors mapped to DomainErrors:
 //   GET pulls?state=open (all pages)       adopts story PRs we never heard of
 //   GET pulls/{n} per record not final     that the open list did not cover
 //   merge-method reads for merged records  without a method (merge-method.ts)
@@ -7,8 +10,9 @@ import { withTransaction } from '../../db/transaction.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
-import { retryAfterSeconds } from '../github/access.ts';
+import { githubUnavailable, isTransientGitHubError, retryAfterSeconds, statusOf } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
+import { DomainError } from '../errors.ts';
 import { requireGitHubAccess } from '../installations/github-access.ts';
 import { isFinalPull, snapshotOf, type GitHubPull } from './pull-state.ts';
 import { recordPullRequest, type ProductRef, type RecordOutcome } from './record-pull-request.ts';
@@ -122,6 +126,26 @@ export async function reconcileProductPullRequests(services: Services, productId
   }
   log.info({ ...summary, failed: summary.failed.length }, 'product pull requests reconciled');
   return summary;
+}
+
+/**
+ * reconcileProductPullRequests for POST /api/v1/admin/products/{id}/reconcile:
+ * GitHub's refusals become DomainErrors (a timeout, 5xx or rate limit:
+ * GITHUB_UNAVAILABLE; 401/403/404: APP_NOT_INSTALLED); errors without a status
+ * and DomainErrors pass as they are.
+ */
+export async function reconcileProductOnRequest(services: Services, productId: string): Promise<ReconcileSummary> {
+  try {
+    return await reconcileProductPullRequests(services, productId);
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === undefined || error instanceof DomainError) throw error;
+    if (isTransientGitHubError(error)) throw githubUnavailable(`reconciling product ${productId}`);
+    if (status === 401 || status === 403 || status === 404) {
+      throw new DomainError('APP_NOT_INSTALLED', `GitHub refused the app access to the repository of product ${productId} (${status})`);
+    }
+    throw error;
+  }
 }
 
 /** The key of a product's reconcile job: one waiting per product, however often it is queued. */
