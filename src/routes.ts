@@ -2,6 +2,7 @@
 // document (scripts/write-openapi.ts) describes exactly it.
 import { adminListRoutes } from './handlers/admin-lists.ts';
 import { adminPriceRoutes } from './handlers/admin-prices.ts';
+import { adminUsageRoutes } from './handlers/admin-usage.ts';
 import { adminProductRoutes } from './handlers/admin-products.ts';
 import { adminReconcileRoutes } from './handlers/admin-reconcile.ts';
 import { adminTokenRoutes } from './handlers/admin-tokens.ts';
@@ -23,6 +24,7 @@ export function buildRoutes(services: AppServices, deps: { agent: AgentJobDeps; 
     ...adminReconcileRoutes(services),
     ...adminListRoutes(services),
     ...adminPriceRoutes(services),
+    ...adminUsageRoutes(services),
     ...agentJobRoutes(services, deps.agent),
     ...eventRoutes(services, deps.eventHub),
   ];

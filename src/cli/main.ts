@@ -10,6 +10,8 @@ import type { OperatorJob } from '../services/jobs/operator-job.ts';
 import type { TokenListItem } from '../services/auth/list-tokens.ts';
 import type { PbiListItem } from '../services/products/list-pbis.ts';
 import type { ProductView } from '../services/products/products.ts';
+import { renderUsage } from './usage-report.ts';
+import type { UsageReport } from '../services/usage/usage-report.ts';
 
 interface GlobalOptions {
   url: string;
@@ -240,6 +242,25 @@ program
   .requiredOption('--product <id>', 'product id')
   .action(async (opts: { product: string }) => {
     print(await client().request('POST', `/api/v1/admin/products/${encodeURIComponent(opts.product)}/reconcile`));
+  });
+
+program
+  .command('usage')
+  .description('tokens and cost of the jobs that reported usage, grouped (SPEC §11)')
+  .option('--product <id>', 'product id')
+  .option('--pbi <id>', 'PBI id')
+  .option('--user <user>', 'user name')
+  .option('--from <date>', 'from this day (YYYY-MM-DD, UTC) or instant (ISO-8601), inclusive')
+  .option('--to <date>', 'through this day (YYYY-MM-DD, UTC), or up to this instant (ISO-8601)')
+  .addOption(new Option('--by <grouping>', 'group by').choices(['model', 'user', 'pbi', 'story', 'day']).default('model'))
+  .action(async (opts: { product?: string; pbi?: string; user?: string; from?: string; to?: string; by: string }) => {
+    const query = new URLSearchParams(
+      Object.entries({ product_id: opts.product, pbi_id: opts.pbi, user: opts.user, from: opts.from, to: opts.to, group_by: opts.by }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    const report = await client().request<UsageReport>('GET', `/api/v1/admin/usage?${query}`);
+    print(report, renderUsage(report));
   });
 
 export async function runCli(argv: string[]): Promise<number> {
