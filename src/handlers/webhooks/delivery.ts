@@ -1,6 +1,8 @@
 // What every webhook handler does around its service call: the delivery's
 // identity, a log line per outcome, the deliveries metric, and failures
-// rethrown so Probot answers 500 and GitHub may redeliver (no row was kept).
+// rethrown so Probot answers 500 and no delivery row is kept. GitHub does not
+// redeliver by itself: the `redeliver_failed_webhooks` job (every 5 minutes) asks
+// it to (services/webhooks/redeliver-failed.ts); a redelivery keeps its guid.
 import type { AppServices } from '../../services/app-services.ts';
 import type { Delivery } from '../../services/pull-requests/deliveries.ts';
 

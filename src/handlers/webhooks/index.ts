@@ -27,7 +27,6 @@ export function registerWebhooks(app: Probot, services: AppServices, options: We
   app.on('installation', installationHandler(services));
   app.on('installation_repositories', installationRepositoriesHandler(services));
   app.on([...repositoryActions], repositoryHandler(services));
-  // check_run.rerequested belongs to the checks module: register it here the same
-  // way (a handler calling one service that uses onceForDelivery from
-  // services/pull-requests/deliveries.ts for its de-duplication).
+  // check_run.rerequested is not registered here: src/index.ts registers
+  // handlers/check-run-webhook.ts (its service: services/checks/rerequested.ts).
 }
