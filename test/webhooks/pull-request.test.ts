@@ -2,6 +2,8 @@
 // order safety, story linking and merge methods (GitHub mocked with nock).
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueBackground } from '../../src/services/background/enqueue.ts';
+import { mergeMethodJobKey, mergeMethodTask } from '../../src/services/pull-requests/queue-merge-method.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { installationId, oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import {
@@ -278,17 +280,44 @@ describe('merged pull requests', () => {
     expect(pr.merge_method).toBe('MERGE');
   });
 
-  it('reads the merge commit once: a redelivered merge reads nothing more', async () => {
+  it('reads the merge commit once: a redelivered merge and a second lookup job read nothing more', async () => {
     const { product, pull } = await storyWorld();
     const mocks = mergeShapeMocks(product.repo, pull.number, 'squash');
     const payload = pullRequestPayload('closed.merged', { ...pull, mergeCommitSha: mocks.mergeCommitSha });
     await deliver(app, 'pull_request', payload);
     await waitFor(async () => (await record(product.id, pull.number))?.merge_method, 'the merge method');
-    // a second delivery of the same merge (new id: GitHub's manual redeliver keeps the id, a retry by a proxy may not)
-    await deliver(app, 'pull_request', payload);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // nock has no more answers: any further GitHub call would have failed and been logged
-    expect(app.logs.join('')).not.toMatch(/merge method not resolved/);
+    expect(mocks.scope.isDone()).toBe(true);
+    const { id } = (await record(product.id, pull.number))!;
+    const lookupJobs = async () =>
+      (await app.db.pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1', [mergeMethodJobKey(id)])).rows[0].n as number;
+    await waitFor(async () => (await lookupJobs()) === 0, 'the lookup job to finish', 30_000);
+
+    // from here on every GitHub call is counted: the merge commit and the PR's commits would be
+    // answered again (so a second read succeeds and is seen); anything else is unexpected
+    const reads: string[] = [];
+    const unexpected: string[] = [];
+    const onNoMatch = (req: { method?: string; path?: string; hostname?: string; host?: string }) => {
+      // the test's own deliveries to the app pass by nock too: only GitHub's host counts
+      if ((req.hostname ?? req.host ?? '').includes('github.com')) unexpected.push(`${req.method} ${req.path}`);
+    };
+    nock.emitter.on('no match', onNoMatch);
+    try {
+      const again = mergeShapeMocks(product.repo, pull.number, 'squash');
+      again.scope.on('request', (req: { path: string }) => {
+        if (!req.path.includes('/access_tokens')) reads.push(req.path);
+      });
+
+      // a second delivery of the same merge (new id: GitHub's manual redeliver keeps the id, a retry by a proxy may not)
+      await deliver(app, 'pull_request', payload);
+      expect(await lookupJobs()).toBe(0);
+      // a second lookup of the same PR (as a reconcile or a lost race would queue it) finds the method known
+      await enqueueBackground(app.db.prisma, mergeMethodTask, { pull_request_id: id }, { jobKey: mergeMethodJobKey(id), maxAttempts: 1 });
+      await waitFor(async () => (await lookupJobs()) === 0, 'the second lookup job to finish', 30_000);
+      expect(reads).toEqual([]);
+      expect(unexpected).toEqual([]);
+    } finally {
+      nock.emitter.removeListener('no match', onNoMatch);
+    }
     expect((await record(product.id, pull.number))!.merge_method).toBe('SQUASH');
   });
 });
