@@ -43,7 +43,7 @@ describe('check_run.rerequested', { timeout: 60_000 }, () => {
     const patches = () => world.fake.calls.filter((c) => c.method === 'PATCH' && c.path.includes('/check-runs/')).length;
     const before = patches();
     await queueCheckRefresh(world.app.db.prisma, story.id);
-    await until('the refresh to run', async () => (await world.app.db.pool.query('SELECT 1 FROM graphile_worker._private_jobs WHERE key = $1', [`check:${story.id}`])).rowCount === 0);
+    await until('the refresh to run', async () => (await world.app.db.pool.query('SELECT 1 FROM graphile_worker.jobs WHERE key = $1', [`check:${story.id}`])).rowCount === 0);
     expect(patches()).toBe(before);
 
     const foreign = await deliver(world.app, 'check_run', { ...payload, check_run: { ...payload.check_run, id: 999_999, name: 'CI' } }, { id: 'check-delivery-2' });
