@@ -26,9 +26,10 @@ import { startTestApp } from '../support/app.ts';
 
 /**
  * SCRUM4ME_GITHUB_TIMEOUT_MS of the app under test: an answered call of the fake takes
- * ~0.05-0.4 s unloaded (it spawns git); 1 s was missed when the machine was busy.
+ * 0.03-0.5 s (p50-p99) on a quiet machine (it spawns git); 1 s was missed when the
+ * machine was busy, and at a load of 20 on 2 cores an answered call passed 5 s once.
  */
-const timeoutMs = 5000;
+const timeoutMs = 8000;
 
 /** A cascade world (as test/cascade/support.ts makes one) on Probot's Octokit without its plugins: see above. */
 async function startFaultsWorld(repo: string): Promise<CascadeWorld> {
@@ -65,6 +66,19 @@ type Answer = { status: number; body: any };
 
 const agent = (method: string, route: string, body: unknown): Promise<Answer> => world.app.call(method, route, { token: world.agentToken, body });
 
+/**
+ * A call as an agent makes it while setting up: on 503 GITHUB_UNAVAILABLE (an answered
+ * call that a very busy machine made miss the deadline) it comes back after Retry-After,
+ * as SPEC §4 tells agents to. The faults under test are injected only after the set-up.
+ */
+async function agentRetrying(method: string, route: string, body: unknown): Promise<Answer> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await agent(method, route, body);
+    if (answer.status !== 503 || answer.body?.error?.code !== 'GITHUB_UNAVAILABLE' || attempt === 5) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 /** A product on a repository of its own (faults are told apart by repository). */
 async function newProduct(repo: string): Promise<string> {
   world.fake.createRepo(repo, { defaultBranch: 'main', files: { 'README.md': `${repo}\n`, 'src/app.txt': 'one\ntwo\nthree\n' } });
@@ -97,11 +111,15 @@ async function claim(taskId: string): Promise<{ id: string; branch: string }> {
 async function storyWithPr(repo: string, pbi: Awaited<ReturnType<typeof newPbi>>, code: string): Promise<number> {
   const job = await claim(pbi.task(code));
   world.fake.commitToBranch(repo, job.branch, { [`${code}.txt`]: `${code}\n` }, `Work on ${code}`);
-  expect((await agent('POST', `/api/v1/jobs/${job.id}/verify`, {})).status).toBe(200);
-  const done = await agent('POST', `/api/v1/jobs/${job.id}/status`, { status: 'done', summary: `Story ${code} implemented as planned` });
+  expect((await agentRetrying('POST', `/api/v1/jobs/${job.id}/verify`, {})).status).toBe(200);
+  const done = await agentRetrying('POST', `/api/v1/jobs/${job.id}/status`, { status: 'done', summary: `Story ${code} implemented as planned` });
   expect(done.status).toBe(200);
-  expect(done.body.pr_url).toBeTruthy();
-  return Number(String(done.body.pr_url).split('/').at(-1));
+  expect(done.body.status).toBe('done');
+  // pr_url is null when GitHub was slow during the call: the PR is then made in the background (SPEC §4)
+  const prUrl: string =
+    done.body.pr_url ??
+    (await until(`the story PR of ${code}`, async () => (await world.app.call('GET', `/api/v1/jobs/${job.id}`, { token: world.agentToken })).body.pr_url as string | null, 60_000));
+  return Number(prUrl.split('/').at(-1));
 }
 
 /** A person merges the PR; our record learns it as from the `closed` (merged) webhook, without the merge method. */
@@ -113,7 +131,7 @@ async function merge(repo: string, productId: string, number: number, method: 'm
   });
 }
 
-async function cascadeView(pbiId: string, timeout = 40_000): Promise<{ status: string; steps: Step[] }> {
+async function cascadeView(pbiId: string, timeout = 120_000): Promise<{ status: string; steps: Step[] }> {
   return until(`the cascade of ${pbiId} to finish`, async () => {
     const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
     return read.body.cascades[0]?.status === 'done' ? read.body.cascades[0] : undefined;
@@ -161,7 +179,7 @@ async function whileHurrying<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-describe('GitHub faults during cascades', { timeout: 240_000 }, () => {
+describe('GitHub faults during cascades', { timeout: 600_000 }, () => {
   it('each fault kind, once on every route the cascade uses: every branch undone once, nothing thrown', async () => {
     // One repository per kind, so the faults of one kind meet only its own cascade.
     // Stories: O has an open PR (close, comment, delete); M's PR was
@@ -209,7 +227,7 @@ describe('GitHub faults during cascades', { timeout: 240_000 }, () => {
     for (const w of worlds) for (const route of routes) world.fake.faults.inject({ route, path: repoPath(w.repo), times: 1, ...w.kind.fault });
 
     const failures = await Promise.all(worlds.map((w) => agent('POST', `/api/v1/jobs/${w.jobX.id}/status`, { status: 'failed', error: `X failed (${w.kind.name})` })));
-    const views = await whileHurrying(() => Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 180_000))));
+    const views = await whileHurrying(() => Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 480_000))));
 
     for (const [i, w] of worlds.entries()) {
       const label = (what: string) => `${w.kind.name}: ${what}`;

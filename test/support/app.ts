@@ -71,6 +71,12 @@ function octokitFor(choice: TestAppOptions['octokit']): 'shipped' | 'unpaced' {
   return file && unpacedFiles[path.relative(projectRoot, file)] ? 'unpaced' : 'shipped';
 }
 
+/** fetch's error for a kept-alive connection the server closed under a new request. */
+function isResetBeforeAnswer(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return error instanceof TypeError && (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET');
+}
+
 export interface TestAppOptions {
   env?: Record<string, string>;
   reuseDatabaseUrl?: string;
@@ -117,15 +123,26 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...app,
     logs,
     async call(method, route, { token = adminToken, body, raw, headers = {} } = {}) {
-      const response = await fetch(`${app.url}${route}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-      });
+      const send = () =>
+        fetch(`${app.url}${route}`, {
+          method,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...headers,
+          },
+          body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+        });
+      let response: Response;
+      try {
+        response = await send();
+      } catch (error) {
+        // The app, the fake GitHub (synchronous git) and this client share one event loop:
+        // after a long enough block the server closes a kept-alive connection (its 5 s idle
+        // timeout) just as the client reuses it, before reading the request. Sent again once.
+        if (!isResetBeforeAnswer(error)) throw error;
+        response = await send();
+      }
       const text = await response.text();
       let parsed: unknown = text;
       try {
