@@ -11,7 +11,8 @@ export default defineConfig({
     // Test files mostly wait on PostgreSQL: two workers pay off even on two cores
     // (vitest's default there is one).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    testTimeout: 20_000,
+    // generous: a busy machine (CI beside other work) must not fail a correct test
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
   },

@@ -70,6 +70,10 @@ export class FakeHttpServer {
         }
       });
     });
+    // Clients (undici, 4 s idle) must always be the side that closes a kept-alive
+    // connection: with Node's 5 s server default, a loaded event loop let a client
+    // reuse a socket the server was closing (ECONNRESET in tests under load).
+    server.keepAliveTimeout = 60_000;
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
