@@ -16,6 +16,29 @@ afterEach(() => {
   nock.cleanAll();
 });
 
+/** Requests to GitHub that no mock answered and that reached nock's `no match` (the app's own port passes by nock too: not counted). */
+function unexpectedGitHubCalls(): { calls: string[]; stop: () => void } {
+  const calls: string[] = [];
+  const onNoMatch = (req: { method?: string; path?: string; hostname?: string; host?: string }) => {
+    if ((req.hostname ?? req.host ?? '').includes('github.com')) calls.push(`${req.method} ${req.path}`);
+  };
+  nock.emitter.on('no match', onNoMatch);
+  return { calls, stop: () => nock.emitter.removeListener('no match', onNoMatch) };
+}
+
+/**
+ * Whether the story's background jobs (PR body, check run) have all run; a job that
+ * failed (e.g. on a GitHub call no mock answers) adds its error to `failures`.
+ */
+async function storyJobsDone(storyId: string, failures: string[]): Promise<boolean> {
+  const { rows } = await app.db.pool.query(
+    `SELECT count(*)::int AS n, max(last_error) AS error FROM graphile_worker.jobs WHERE queue_name = $1 OR key LIKE '%' || $2`,
+    [`story:${storyId}`, storyId],
+  );
+  if (rows[0].error) failures.push(String(rows[0].error).replace(/\s+/g, ' ').slice(0, 400));
+  return rows[0].n === 0 || rows[0].error !== null;
+}
+
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,6 +88,7 @@ const pull = (repo: string, number: number, branch: string, body: string, sha = 
 describe('story pull requests (S7) and the check run', () => {
   it('opens one PR for the story, reuses it for the next task, and keeps one check run per head sha', async () => {
     const { product, story, user } = await storyWithTwoTasks();
+    const unexpected = unexpectedGitHubCalls();
     tokenMock();
     let openedWith: Record<string, string> | undefined;
     const open = github()
@@ -90,16 +114,28 @@ describe('story pull requests (S7) and the check run', () => {
     expect(first.response.status).toBe(200);
     expect(first.response.body.pr_url).toBe(`https://github.com/${product.repo}/pull/7`);
     expect(open.isDone()).toBe(true);
-    expect(openedWith).toMatchObject({ title: 'ST-1: A story', head: story.branch, base: 'main' });
+    expect(openedWith).toEqual({ title: 'ST-1: A story', head: story.branch, base: 'main', body: expect.any(String) });
     expect(openedWith!.body).toContain('Built the login form component');
     expect(openedWith!.body).toContain('Opened by Scrum4Me');
     await until('the check run', async () => createCheck.isDone());
     expect(lookup.isDone()).toBe(true);
-    expect(checkCreated).toMatchObject({ name: 'Scrum4Me', head_sha: 'a'.repeat(40), status: 'in_progress', external_id: `scrum4me:${story.id}:${'a'.repeat(40)}` });
+    expect(checkCreated).toEqual({
+      name: 'Scrum4Me',
+      head_sha: 'a'.repeat(40),
+      external_id: `scrum4me:${story.id}:${'a'.repeat(40)}`,
+      status: 'in_progress',
+      output: {
+        title: '1/2 tasks done, work in progress',
+        summary: 'Story: A story',
+        text: '| task | job | verify | summary |\n| --- | --- | --- | --- |\n| Form | done | aligned | Built the login form component |\n| Styles | queued | – | – |',
+      },
+    });
 
     let updatedBody: string | undefined;
+    let patchedWith: Record<string, unknown> | undefined;
     const reuse = github()
       .patch(`/repos/${product.repo}/pulls/7`, (body) => {
+        patchedWith = body;
         updatedBody = body.body;
         return true;
       })
@@ -117,10 +153,27 @@ describe('story pull requests (S7) and the check run', () => {
     await until('the PR body update', async () => reuse.isDone());
     expect(updatedBody).toContain('Built the login form component');
     expect(updatedBody).toContain('Added the styles for the form');
+    // only the body is sent: the title and state stay as people may have edited them
+    expect(patchedWith).toEqual({ body: expect.any(String) });
     await until('the check run update', async () => updateCheck.isDone());
-    expect(checkUpdate).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(checkUpdate).toEqual({
+      status: 'completed',
+      conclusion: 'success',
+      completed_at: expect.any(String),
+      output: {
+        title: 'All 2 tasks done',
+        summary: 'Story: A story',
+        text: '| task | job | verify | summary |\n| --- | --- | --- | --- |\n| Form | done | aligned | Built the login form component |\n| Styles | done | aligned | Added the styles for the form |',
+      },
+    });
     expect(await app.db.prisma.checkRun.count({ where: { story_id: story.id } })).toBe(1);
     expect(await app.db.prisma.pullRequest.findFirst({ where: { story_id: story.id } })).toMatchObject({ number: 7, state: 'OPEN', created_by_app: true });
+    // every mock answered once, and nothing else was asked of GitHub once the story's jobs ran
+    await until('the story\'s background jobs', async () => unexpected.calls.length > 0 || storyJobsDone(story.id, unexpected.calls));
+    unexpected.stop();
+    expect(unexpected.calls).toEqual([]);
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(nock.isDone()).toBe(true);
   });
 
   it('adopts a PR that already exists for the branch (422) instead of duplicating it', async () => {
