@@ -77,8 +77,7 @@ describe('worker liveness across a dropped database connection', { timeout: 150_
     // the replica whose worker holds the cascade's job, once the job is acting on GitHub
     const lockedBy = await until('the cascade job to be running', async () => {
       const { rows } = await database.db.pool.query<{ locked_by: string }>(
-        `SELECT j.locked_by FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-          WHERE t.identifier = 'cascade_undo' AND j.locked_by IS NOT NULL`,
+        `SELECT locked_by FROM graphile_worker.jobs WHERE task_identifier = 'cascade_undo' AND locked_by IS NOT NULL`,
       );
       return rows[0]?.locked_by;
     }, 30_000);

@@ -31,7 +31,7 @@ const pullCalls = (method: 'POST' | 'PATCH') =>
 
 async function pendingStoryPrJobs(): Promise<number> {
   const { rows } = await world.app.db.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'ensure_story_pr'`,
+    `SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'ensure_story_pr'`,
   );
   return rows[0]!.n;
 }
