@@ -1,7 +1,11 @@
 // Claims: 16 agents of one user claim 10,000 queued jobs over HTTP
 // (POST /api/v1/jobs/claim, wait_seconds 0) until the queue answers 204,
 // against the bare claim statement run by 16 pg clients on the same database.
-// Also samples the app process's RSS while the HTTP claims run.
+// Also samples the app process's RSS while the HTTP claims run, and runs the
+// HTTP claims again with a budget on every product and PBI and a
+// max_active_jobs on every product (none reached: each claim checks them, a
+// limited product's claims lock its row one at a time), next to runs without,
+// in the order without, with, with, without (SPEC §11: within 10 %).
 import pg from 'pg';
 import type { BenchEnvironment } from './support/environment.ts';
 import type { LoadClient } from './support/load-client.ts';
@@ -16,21 +20,34 @@ const warmupJobs = 1_000;
 const allKinds = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'];
 
 /**
- * Copied from src/services/jobs/claim.ts (claimNextJob), with Prisma's
- * template parameters as $1..$3: keep the two in step.
+ * The claim of src/db/sql/claim-job.ts (its budget and limit checks included)
+ * without the change event and the joined job view: keep the two in step.
  */
 export const bareClaimStatement = `
+      WITH candidate AS (
+        SELECT j.id, j.product_id, p.max_active_jobs IS NOT NULL AS limited
+          FROM jobs j
+          JOIN products p ON p.id = j.product_id
+          LEFT JOIN pbis b ON b.id = j.pbi_id
+         WHERE j.user_id = $2 AND j.status = 'QUEUED' AND j.kind::text = ANY($3::text[])
+           AND (p.max_active_jobs IS NULL OR p.active_jobs < p.max_active_jobs)
+           AND (p.budget_usd IS NULL OR p.usage_cost_usd < p.budget_usd)
+           AND (b.budget_usd IS NULL OR b.usage_cost_usd < b.budget_usd)
+         ORDER BY j.priority DESC, j.created_at ASC
+         LIMIT 1
+         FOR UPDATE OF j SKIP LOCKED
+      ), slot AS (
+        SELECT p.id FROM products p
+         WHERE p.id = (SELECT product_id FROM candidate) AND (SELECT limited FROM candidate)
+           AND p.max_active_jobs IS NOT NULL AND p.active_jobs < p.max_active_jobs
+         FOR NO KEY UPDATE
+      )
       UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(),
              heartbeat_at = now(), updated_at = now()
-      WHERE id = (
-        SELECT id FROM jobs
-        WHERE user_id = $2 AND status = 'QUEUED' AND kind::text = ANY($3::text[])
-        ORDER BY priority DESC, created_at ASC
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING id, task_id, user_id, product_id, status::text AS status, branch, pushed_at, pr_url,
-                verify_result::text AS verify_result, summary, error`;
+        FROM candidate
+       WHERE jobs.id = candidate.id AND (NOT candidate.limited OR EXISTS (SELECT 1 FROM slot))
+      RETURNING jobs.id, jobs.task_id, jobs.user_id, jobs.product_id, jobs.status::text AS status, jobs.branch, jobs.pushed_at, jobs.pr_url,
+                jobs.verify_result::text AS verify_result, jobs.summary, jobs.error`;
 
 export interface ClaimsOutcome {
   claims: BenchRow[];
@@ -52,11 +69,14 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   const { prisma } = env.app.db;
   const failures: string[] = [];
   const notes: string[] = [];
-  const [warmUser, sqlBeforeUser, httpUser, sqlAfterUser] = await Promise.all([
+  const [warmUser, sqlBeforeUser, httpUser, sqlAfterUser, ...limitUsers] = await Promise.all([
     seedUser(prisma, 'bench-claims-warmup', claimAgents),
     seedUser(prisma, 'bench-claims-sql-before', claimAgents),
     seedUser(prisma, 'bench-claims-http', claimAgents),
     seedUser(prisma, 'bench-claims-sql-after', claimAgents),
+    seedUser(prisma, 'bench-claims-http-limits-1', claimAgents),
+    seedUser(prisma, 'bench-claims-http-limits-2', claimAgents),
+    seedUser(prisma, 'bench-claims-http-after', claimAgents),
   ]);
 
   notes.push(`memory before the claim warm-up: ${memoryBreakdown()}`);
@@ -90,9 +110,29 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   notes.push(`memory right after the claim load: ${memoryBreakdown()}`);
   if (env.sqlStats) notes.push(await env.sqlStats.report('HTTP claim', http.verdict.claimed + claimAgents));
   failures.push(...http.verdict.failures.map((f) => `HTTP: ${f}`));
+
+  // the same HTTP claims with budgets and limits set (none reached), then without again
+  const httpRun = async (user: BenchUser, tag: string) => {
+    await insertQueuedTaskJobs(env.pool, world, user.id, `http-claim-${tag}`, claimJobs);
+    await settleJobsTable(env.pool);
+    const run = await claimOverHttp(env, load, user);
+    failures.push(...run.verdict.failures.map((f) => `HTTP (${tag}): ${f}`));
+    return run.verdict;
+  };
+  await setBudgetsAndLimits(env, true);
+  const limited = [await httpRun(limitUsers[0]!, 'limits-1'), await httpRun(limitUsers[1]!, 'limits-2')];
+  await setBudgetsAndLimits(env, false);
+  const httpAfter = await httpRun(limitUsers[2]!, 'after');
+
   const sqlAfter = await bareSqlRun(sqlAfterUser, 'after');
 
   const httpRate = perSecond(http.verdict.claimed, http.verdict.elapsedMs);
+  const withoutRate = perSecond(http.verdict.claimed + httpAfter.claimed, http.verdict.elapsedMs + httpAfter.elapsedMs);
+  const withRate = perSecond(limited[0]!.claimed + limited[1]!.claimed, limited[0]!.elapsedMs + limited[1]!.elapsedMs);
+  notes.push(
+    `HTTP claims without budgets and limits: ${perSecond(http.verdict.claimed, http.verdict.elapsedMs).toFixed(0)}/s, then ${perSecond(httpAfter.claimed, httpAfter.elapsedMs).toFixed(0)}/s after; ` +
+      `with a budget on every product and PBI and max_active_jobs on every product: ${limited.map((r) => `${perSecond(r.claimed, r.elapsedMs).toFixed(0)}/s`).join(', ')}`,
+  );
   const sqlRate = perSecond(sqlBefore.claimed + sqlAfter.claimed, sqlBefore.elapsedMs + sqlAfter.elapsedMs);
   notes.push(
     `HTTP claims: ${http.verdict.claimed} in ${(http.verdict.elapsedMs / 1000).toFixed(2)} s, ` +
@@ -107,6 +147,7 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   return {
     claims: [
       shareOfBaselineRow(`${claimJobs.toLocaleString('en-US')} jobs, ${claimAgents} agents, HTTP vs bare SQL`, httpRate, sqlRate, 'claims/s', 0.3),
+      shareOfBaselineRow('HTTP claims with budgets and max_active_jobs set vs without (ABBA)', withRate, withoutRate, 'claims/s', 0.9),
       { name: 'claim latency p50 (HTTP, 16 in flight)', value: percentile(http.latenciesMs, 50), unit: 'ms' },
       { name: 'claim latency p99 (HTTP, 16 in flight)', value: percentile(http.latenciesMs, 99), unit: 'ms' },
       {
@@ -124,6 +165,26 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
     failures,
     notes,
   };
+}
+
+/**
+ * A budget on every product and PBI and a max_active_jobs on every product,
+ * through the operator API (the limit is set with its count taken afresh), or
+ * none. Far from reached: the claims pay for the checks, never skip.
+ */
+async function setBudgetsAndLimits(env: BenchEnvironment, on: boolean): Promise<void> {
+  const { rows: products } = await env.pool.query<{ id: string }>('SELECT id FROM products');
+  const { rows: pbis } = await env.pool.query<{ id: string }>('SELECT id FROM pbis');
+  const patch = async (path: string, body: unknown) => {
+    const response = await fetch(`${env.app.url}${path}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${env.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`PATCH ${path} answered ${response.status}: ${await response.text()}`);
+  };
+  for (const product of products) await patch(`/api/v1/admin/products/${product.id}`, { budget_usd: on ? 1_000_000_000 : null, max_active_jobs: on ? 1_000_000_000 : null });
+  for (const pbi of pbis) await patch(`/api/v1/admin/pbis/${pbi.id}`, { budget_usd: on ? 1_000_000_000 : null });
 }
 
 async function claimOverHttp(env: BenchEnvironment, load: LoadClient, user: BenchUser) {

@@ -12,6 +12,8 @@ import type { PbiListItem } from '../services/products/list-pbis.ts';
 import type { ProductView } from '../services/products/products.ts';
 import { renderUsage } from './usage-report.ts';
 import type { UsageReport } from '../services/usage/usage-report.ts';
+import type { BudgetView } from '../services/budgets/budgets.ts';
+import type { PriceTableView } from '../services/prices/price-schema.ts';
 
 interface GlobalOptions {
   url: string;
@@ -114,6 +116,60 @@ product
         answer.pbis.map((p) => [p.id, p.code, clip(p.title, 40), p.stories, `${p.tasks_done}/${p.tasks_total}`, jobs(p.jobs), cascade(p.cascade)]),
       ),
     );
+  });
+
+/** "none" removes a budget or limit; anything else must be a number (the API checks its bounds). */
+function amountOrNone(value: string): number | null {
+  if (value === 'none') return null;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new ApiError(0, 'BAD_ARGUMENT', `expected a number or "none", got "${value}"`);
+  return parsed;
+}
+
+const describeBudget = (budget: BudgetView | null) =>
+  budget ? `budget ${budget.budget_usd} USD, spent ${budget.spent_usd} USD${budget.exceeded ? ' (exceeded: its queued jobs are not handed out)' : ''}` : 'no budget';
+
+product
+  .command('budget <id> <usd>')
+  .description('stop handing out the product\'s jobs once they cost this much (USD, or "none")')
+  .action(async (id: string, usd: string) => {
+    const updated = await client().request<ProductView>('PATCH', `/api/v1/admin/products/${encodeURIComponent(id)}`, { budget_usd: amountOrNone(usd) });
+    print(updated, `product ${updated.id}: ${describeBudget(updated.budget)}`);
+  });
+product
+  .command('limit <id> <jobs>')
+  .description('at most this many claimed + running jobs of the product at once (or "none")')
+  .action(async (id: string, jobs: string) => {
+    const updated = await client().request<ProductView>('PATCH', `/api/v1/admin/products/${encodeURIComponent(id)}`, { max_active_jobs: amountOrNone(jobs) });
+    print(updated, `product ${updated.id}: ${updated.max_active_jobs === null ? 'no limit on active jobs' : `at most ${updated.max_active_jobs} active job(s)`}`);
+  });
+
+const prices = program.command('prices').description('model prices, USD per million tokens');
+prices
+  .command('show')
+  .description('the price table in force (first matching glob wins)')
+  .action(async () => {
+    const table = await client().request<PriceTableView>('GET', '/api/v1/admin/prices');
+    print(
+      table,
+      renderTable(
+        ['model (glob)', 'input', 'output', 'cache read', 'cache write'],
+        table.prices.map((p) => [p.model, p.input, p.output, p.cache_read, p.cache_write]),
+      ),
+    );
+  });
+prices
+  .command('set <file>')
+  .description('replace the price table with a JSON file ({"prices": [...]}); the old table is kept for the costs priced with it')
+  .action(async (file: string) => {
+    let table: unknown;
+    try {
+      table = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new ApiError(0, 'BAD_FILE', `cannot read ${file} as JSON: ${(error as Error).message}`);
+    }
+    const stored = await client().request<PriceTableView>('PUT', '/api/v1/admin/prices', table);
+    print(stored, `price table replaced: ${stored.prices.length} entr${stored.prices.length === 1 ? 'y' : 'ies'}`);
   });
 
 program
@@ -227,6 +283,13 @@ pbi
   .action(async (id: string) => {
     const view = await client().request<PbiView>('GET', `/api/v1/admin/pbis/${encodeURIComponent(id)}`);
     print(view, renderPbi(view));
+  });
+pbi
+  .command('budget <id> <usd>')
+  .description('stop handing out the PBI\'s jobs once they cost this much (USD, or "none")')
+  .action(async (id: string, usd: string) => {
+    const updated = await client().request<{ id: string; budget: BudgetView | null }>('PATCH', `/api/v1/admin/pbis/${encodeURIComponent(id)}`, { budget_usd: amountOrNone(usd) });
+    print(updated, `PBI ${updated.id}: ${describeBudget(updated.budget)}`);
   });
 pbi
   .command('reopen <id>')

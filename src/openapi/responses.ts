@@ -60,6 +60,28 @@ export const jobUsage = z
   })
   .describe("the job's token totals as its agent last reported them, and their cost");
 
+export const usageTotals = z
+  .object({
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    cache_read_tokens: z.number().int(),
+    cache_write_tokens: z.number().int(),
+    cost_usd: money.describe('the priced jobs\' cost, each at the price in force when its usage was reported: an exact decimal string (9 decimals)'),
+    unpriced_jobs: z.number().int().describe('jobs that reported usage with a model that has no price: their tokens are counted, their cost is not'),
+  })
+  .meta({ id: 'UsageTotals' })
+  .describe('the usage of every job it holds (SPEC §11)');
+
+export const budget = z
+  .object({
+    budget_usd: money,
+    spent_usd: money.describe('what its jobs cost so far'),
+    exceeded: z.boolean().describe('spent_usd reached budget_usd: claims skip its queued jobs (running ones finish) until the budget is raised'),
+  })
+  .nullable()
+  .meta({ id: 'Budget' })
+  .describe('null: no budget');
+
 export const jobStatus = lowerEnum(JobStatus);
 export const verifyResult = lowerEnum(VerifyResult);
 
@@ -166,6 +188,9 @@ export const product = z
     base_branch: z.string(),
     auto_pr: z.boolean(),
     installation_id: z.string().nullable(),
+    max_active_jobs: z.number().int().nullable().describe('claimed + running jobs at most; null: no limit'),
+    usage: usageTotals,
+    budget,
   })
   .meta({ id: 'Product' });
 export const productList = z.object({ products: z.array(product) });

@@ -1,6 +1,9 @@
 // `scrum4me usage`, `scrum4me prices` and the budget commands as people run
 // them: a child process against a running app (test/cli/cli.test.ts's way).
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, projectRoot, startTestApp, type TestApp } from '../support/app.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
@@ -62,5 +65,40 @@ describe('scrum4me usage', () => {
     expect(badBy.stderr).toContain("Allowed choices are model, user, pbi, story, day");
     expect(badDate.code).toBe(1);
     expect(badDate.stderr).toMatch(/^error: VALIDATION_FAILED: .*from/);
+  });
+});
+
+describe('scrum4me product budget|limit, pbi budget, prices show|set', () => {
+  it('set and remove budgets and limits, and show and replace the price table', async () => {
+    const product = await seedProduct(app.db.prisma);
+    const backlog = await seedBacklog(app.db.prisma, product.id, oneStoryBacklog([{ title: 'one' }]));
+    const pbi = backlog.pbis[0]!;
+    expect(await scrum4me(['product', 'budget', product.id, '12.5'])).toMatchObject({ code: 0, stdout: `product ${product.id}: budget 12.500000000 USD, spent 0.000000000 USD\n` });
+    expect(await scrum4me(['product', 'limit', product.id, '4'])).toMatchObject({ code: 0, stdout: `product ${product.id}: at most 4 active job(s)\n` });
+    expect(await app.db.prisma.product.findUniqueOrThrow({ where: { id: product.id }, select: { max_active_jobs: true } })).toEqual({ max_active_jobs: 4 });
+    expect(await scrum4me(['product', 'limit', product.id, 'none'])).toMatchObject({ code: 0, stdout: `product ${product.id}: no limit on active jobs\n` });
+    expect(await scrum4me(['pbi', 'budget', pbi.id, '0'])).toMatchObject({
+      code: 0,
+      stdout: `PBI ${pbi.id}: budget 0.000000000 USD, spent 0.000000000 USD (exceeded: its queued jobs are not handed out)\n`,
+    });
+    expect(await scrum4me(['pbi', 'budget', pbi.id, 'none'])).toMatchObject({ code: 0, stdout: `PBI ${pbi.id}: no budget\n` });
+    const json = await scrum4me(['--json', 'product', 'budget', product.id, 'none']);
+    expect(JSON.parse(json.stdout)).toEqual((await app.call('GET', `/api/v1/admin/products/${product.id}`)).body);
+    const bad = await scrum4me(['product', 'budget', product.id, 'lots']);
+    expect(bad).toMatchObject({ code: 1, stderr: 'error: BAD_ARGUMENT: expected a number or "none", got "lots"\n' });
+    expect((await scrum4me(['pbi', 'budget', pbi.id, '-3'])).stderr).toMatch(/^error: VALIDATION_FAILED: .*\n {2}budget_usd: /);
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'scrum4me-prices-cli-'));
+    try {
+      const file = path.join(dir, 'prices.json');
+      await writeFile(file, JSON.stringify({ prices: [{ model: 'claude-*', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 }] }));
+      expect(await scrum4me(['prices', 'set', file])).toMatchObject({ code: 0, stdout: 'price table replaced: 1 entry\n' });
+      const shown = await scrum4me(['prices', 'show']);
+      expect(shown.stdout.split('\n')[2]).toMatch(/^claude-\*\s+3\s+15\s+0\.3\s+3\.75$/);
+      await writeFile(file, JSON.stringify({ prices: [{ model: 'claude-*', input: 3, output: 15, cache_read: 0.3, cache_write: 'free' }] }));
+      expect((await scrum4me(['prices', 'set', file])).stderr).toMatch(/^error: VALIDATION_FAILED: .*\n {2}prices\.0\.cache_write: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -135,6 +135,9 @@ describe('products', () => {
       base_branch: 'main',
       auto_pr: true,
       installation_id: '4242',
+      max_active_jobs: null,
+      usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: '0.000000000', unpriced_jobs: 0 },
+      budget: null,
     });
     expect(scope.isDone()).toBe(true);
   });

@@ -1,9 +1,9 @@
-// Claiming: one statement picks the user's best queued job, claims it, stores
-// and announces its change event (S10) and returns the job as agents see it.
-// FOR UPDATE SKIP LOCKED lets concurrent claimers (on any replica) pass each
-// other's candidate rows instead of waiting or double-claiming; one statement
-// keeps the NOTIFY's commit lock short (BENCHMARKS.md).
+// Claiming: one statement (src/db/sql/claim-job.ts) picks the user's best
+// queued job within its budgets and its product's max_active_jobs, claims it,
+// stores and announces its change event (S10) and returns the job as agents
+// see it.
 import type { Queryable } from '../../db/queryable.ts';
+import { claimJobStatement } from '../../db/sql/claim-job.ts';
 import type { JobKind, VerifyRequired } from '../../generated/prisma/client.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { AuthContext } from '../auth/tokens.ts';
@@ -17,7 +17,9 @@ export type ClaimedJob = ReturnType<typeof presentClaimedJob>;
 const allKinds: JobKind[] = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'];
 
 interface ClaimedRow {
-  id: string;
+  /** false: no job within its limits was queued; true with id null: a concurrent claim took the last slot of its product */
+  had_candidate: boolean;
+  id: string | null;
   kind: JobKind;
   status: 'CLAIMED';
   priority: number;
@@ -44,31 +46,10 @@ interface ClaimedRow {
   idea_body: string | null;
 }
 
-const claimStatement = `
-  WITH claimed AS (
-    UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(), heartbeat_at = now(), updated_at = now()
-     WHERE id = (SELECT id FROM jobs
-                  WHERE user_id = $2 AND status = 'QUEUED' AND kind::text = ANY($3::text[])
-                  ORDER BY priority DESC, created_at ASC
-                  LIMIT 1
-                  FOR UPDATE SKIP LOCKED)
-    RETURNING *
-  ), events AS (
-    SELECT 'claude_job_status' AS type, c.user_id, ${jobStatusEventSql('c')} AS event FROM claimed c
-  ), ${publishChangesSql('events')}
-  SELECT c.id, c.kind::text AS kind, c.status::text AS status, c.priority, ${isoSql('c.claimed_at')} AS claimed_at,
-         p.id AS product_id, p.name AS product_name, p.repo, p.base_branch,
-         b.id AS pbi_id, b.code AS pbi_code, b.title AS pbi_title,
-         s.id AS story_id, s.code AS story_code, s.title AS story_title, s.branch AS story_branch,
-         t.id AS task_id, t.title AS task_title, t.plan, t.plan_paths, t.verify_only, t.verify_required::text AS verify_required,
-         i.id AS idea_id, i.title AS idea_title, i.body AS idea_body,
-         (SELECT count(*) FROM announced) AS announced
-    FROM claimed c
-    JOIN products p ON p.id = c.product_id
-    LEFT JOIN pbis b ON b.id = c.pbi_id
-    LEFT JOIN stories s ON s.id = c.story_id
-    LEFT JOIN tasks t ON t.id = c.task_id
-    LEFT JOIN ideas i ON i.id = c.idea_id`;
+const claimStatement = claimJobStatement({ jobStatusEvent: jobStatusEventSql('c'), publishChanges: publishChangesSql('events'), iso: isoSql });
+
+/** Tries after losing a product's last slot to a concurrent claim: each sees a newer snapshot, in which that product is full. */
+const slotRaceAttempts = 5;
 
 type TransitionCounter = Pick<Metrics, 'jobTransitions'>;
 
@@ -78,14 +59,18 @@ type TransitionCounter = Pick<Metrics, 'jobTransitions'>;
  * cost more than running it).
  */
 export async function claimNextJob(pool: Queryable, auth: AuthContext, kinds: JobKind[] = allKinds, metrics?: TransitionCounter): Promise<ClaimedJob | null> {
-  const { rows } = await pool.query<ClaimedRow>({ name: 'claim-next-job', text: claimStatement, values: [auth.tokenId, auth.userId, kinds] });
-  const row = rows[0];
-  if (!row) return null;
-  metrics?.jobTransitions.inc({ from: 'queued', to: 'claimed' });
-  return presentClaimedJob(claimedFacts(row));
+  for (let attempt = 1; ; attempt++) {
+    const { rows } = await pool.query<ClaimedRow>({ ...claimStatement, values: [auth.tokenId, auth.userId, kinds] });
+    const row = rows[0]!;
+    if (row.id !== null) {
+      metrics?.jobTransitions.inc({ from: 'queued', to: 'claimed' });
+      return presentClaimedJob(claimedFacts(row as ClaimedRow & { id: string }));
+    }
+    if (!row.had_candidate || attempt >= slotRaceAttempts) return null;
+  }
 }
 
-function claimedFacts(row: ClaimedRow): ClaimedJobFacts {
+function claimedFacts(row: ClaimedRow & { id: string }): ClaimedJobFacts {
   return {
     id: row.id,
     kind: row.kind,

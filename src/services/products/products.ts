@@ -3,6 +3,9 @@ import type { PrismaClient } from '../../db/client.ts';
 import { DomainError, conflict, notFound } from '../errors.ts';
 import { githubUnavailable, statusOf, type GitHubAccess } from '../github/access.ts';
 import { adoptRepository, prismaSql } from './repository-identity.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { presentBudget, type BudgetView } from '../budgets/budgets.ts';
+import { presentUsageTotals, type UsageTotalColumns, type UsageTotals } from '../jobs/job-usage.ts';
 
 export interface ProductView {
   id: string;
@@ -11,9 +14,23 @@ export interface ProductView {
   base_branch: string;
   auto_pr: boolean;
   installation_id: string | null;
+  /** claimed + running jobs at most (SPEC §11); null: no limit */
+  max_active_jobs: number | null;
+  /** every job of the product (SPEC §11) */
+  usage: UsageTotals;
+  budget: BudgetView | null;
 }
 
-type ProductRow = { id: string; name: string; repo: string; base_branch: string; auto_pr: boolean; installation_id: bigint | null };
+type ProductRow = {
+  id: string;
+  name: string;
+  repo: string;
+  base_branch: string;
+  auto_pr: boolean;
+  installation_id: bigint | null;
+  max_active_jobs: number | null;
+  budget_usd: Prisma.Decimal | null;
+} & UsageTotalColumns & { usage_cost_usd: Prisma.Decimal };
 
 export const presentProduct = (p: ProductRow): ProductView => ({
   id: p.id,
@@ -22,6 +39,9 @@ export const presentProduct = (p: ProductRow): ProductView => ({
   base_branch: p.base_branch,
   auto_pr: p.auto_pr,
   installation_id: p.installation_id === null ? null : String(p.installation_id),
+  max_active_jobs: p.max_active_jobs,
+  usage: presentUsageTotals(p),
+  budget: presentBudget(p.budget_usd, p.usage_cost_usd),
 });
 
 export interface AddProductInput {
