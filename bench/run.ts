@@ -1,6 +1,9 @@
 // `npm run bench`: every measurement next to its baseline, in one process run,
-// printed as one table. Options: --only claims,status,webhooks,mcp,cascade  --status-requests N
-// --sql-stats (statements per API call, from pg_stat_statements)  --cascade-scenarios unpaced,paced.
+// printed as one table. Options: --only claims,status,webhooks,mcp,cascade,scale  --status-requests N
+// --sql-stats (statements per API call, from pg_stat_statements)  --cascade-scenarios unpaced,paced
+// --scale-depths 10000,100000,1000000  --scale-churn-claims N (0: no churn runs)
+// --profile-dir DIR (webhooks: a CPU profile of each side's rounds: app, bare, probot).
+// `scale` is not in the default set (the 1M depth takes a long while): name it in --only.
 // Profile with: node --cpu-prof --cpu-prof-dir=.test-data/profiles dist/bench/run.js --only claims
 import '../src/runtime-flags.ts'; // as in the app's entry (src/main.ts)
 import os from 'node:os';
@@ -9,6 +12,7 @@ import { benchCascade, type CascadeScenario } from './cascade.ts';
 import { benchClaims } from './claims.ts';
 import { benchStatus } from './status.ts';
 import { benchMcp } from './mcp.ts';
+import { benchScale } from './scale.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { startBenchEnvironment } from './support/environment.ts';
 import { startLoadClient } from './support/load-client.ts';
@@ -23,6 +27,16 @@ const { values } = parseArgs({
     'sql-stats': { type: 'boolean', default: false },
     // 'paced' adds ~2.5 minutes: the cascade with Probot's write pacing as shipped
     'cascade-scenarios': { type: 'string', default: 'unpaced' },
+    // writes CPU profiles of the measured part (webhooks: the app's rounds) into this folder
+    'profile-dir': { type: 'string' },
+    'scale-depths': { type: 'string', default: '10000,100000,1000000' },
+    'scale-claims': { type: 'string', default: '3000' },
+    'scale-status-calls': { type: 'string', default: '1000' },
+    'scale-churn-claims': { type: 'string', default: '100000' },
+    // a heap snapshot of the app's process after each depth's status load, into this folder
+    'scale-heap-snapshots': { type: 'string' },
+    // node flags for the scale bench's app process, e.g. "--heap-prof --heap-prof-dir=.test-data/heap"
+    'scale-app-flags': { type: 'string' },
   },
 });
 const selected = new Set((values.only ?? 'claims,status,webhooks,mcp,cascade').split(',').map((name) => name.trim()));
@@ -64,7 +78,7 @@ async function main(): Promise<number> {
 
   if (selected.has('webhooks')) {
     // self-contained: its own embedded PostgreSQL and app, started after ours has stopped
-    sections.push({ title: 'webhooks', rows: (await benchWebhooks()).rows });
+    sections.push({ title: 'webhooks', rows: (await benchWebhooks({ profileDir: values['profile-dir'] })).rows });
   }
 
   if (selected.has('mcp')) {
@@ -73,6 +87,24 @@ async function main(): Promise<number> {
     sections.push({ title: 'mcp', rows: mcp.rows });
     notes.push(...mcp.notes);
     failures.push(...mcp.failures);
+  }
+
+  if (selected.has('scale')) {
+    // its own database, app and stub GitHub; the churn runs after, each on its own database
+    const depths = values['scale-depths'].split(',').map((d) => Number(d.trim().replace(/_/g, '')));
+    if (depths.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--scale-depths: positive integers, got ${values['scale-depths']}`);
+    const scale = await benchScale({
+      depths,
+      claims: Number(values['scale-claims']),
+      statusCalls: Number(values['scale-status-calls']),
+      pbiViews: 200,
+      churnClaims: Number(values['scale-churn-claims']),
+      heapSnapshotDir: values['scale-heap-snapshots'],
+      appExecArgv: values['scale-app-flags']?.split(' ').filter(Boolean),
+    });
+    sections.push({ title: 'scale', rows: scale.rows });
+    notes.push(...scale.notes);
+    failures.push(...scale.failures);
   }
 
   if (selected.has('cascade')) {

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
+import type { ProbotOctokit } from 'probot';
 import { loadConfig } from '../../src/config.ts';
 import { startEmbeddedPostgres, type DbLogger } from '../../src/db/embedded-postgres.ts';
 import { applyMigrations, projectRoot } from '../../src/db/migrations.ts';
@@ -32,10 +33,23 @@ const quietDb: DbLogger = {
   error: (o, m) => console.error('[bench-db] error:', m, o),
 };
 
-export async function startBenchEnvironment(
-  options: { logLevel?: 'silent' | 'warn'; sqlStats?: boolean } = {},
-): Promise<BenchEnvironment> {
-  const dataDir = path.join(projectRoot(), '.test-data', `bench-${process.pid}`);
+export interface BenchEnvironmentOptions {
+  logLevel?: 'silent' | 'warn';
+  sqlStats?: boolean;
+  /** host:port of a stub GitHub (GHE_HOST, over http); without it GitHub is unreachable */
+  githubHost?: string;
+  /** Probot's Octokit class for the app (e.g. without write pacing) */
+  Octokit?: typeof ProbotOctokit;
+  /** more PostgreSQL settings of the throwaway cluster */
+  postgresSettings?: Record<string, string>;
+  /** a name for the data folder, when one process runs several environments */
+  tag?: string;
+  /** SCRUM4ME_CLAIM_TIMEOUT_SECONDS (the stale-claim sweep's timeout) */
+  claimTimeoutSeconds?: number;
+}
+
+export async function startBenchEnvironment(options: BenchEnvironmentOptions = {}): Promise<BenchEnvironment> {
+  const dataDir = path.join(projectRoot(), '.test-data', `bench-${options.tag ? `${options.tag}-` : ''}${process.pid}`);
   await fs.rm(dataDir, { recursive: true, force: true });
   const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(dataDir, { recursive: true, force: true })];
   const stop = async () => {
@@ -47,7 +61,7 @@ export async function startBenchEnvironment(
       log: quietDb,
       throwaway: true,
       database: 'bench',
-      ...(options.sqlStats ? { settings: sqlStatsSettings } : {}),
+      ...(options.sqlStats || options.postgresSettings ? { settings: { ...(options.sqlStats ? sqlStatsSettings : {}), ...options.postgresSettings } } : {}),
     });
     cleanups.push(() => server.stop());
     await applyMigrations(server.url, { log: quietDb });
@@ -63,11 +77,13 @@ export async function startBenchEnvironment(
         DATABASE_URL: server.url,
         SCRUM4ME_ADMIN_TOKEN: adminToken,
         LOG_LEVEL: options.logLevel ?? 'warn',
+        ...(options.claimTimeoutSeconds ? { SCRUM4ME_CLAIM_TIMEOUT_SECONDS: String(options.claimTimeoutSeconds) } : {}),
+        ...(options.githubHost ? { GHE_HOST: options.githubHost, GHE_PROTOCOL: 'http' } : {}),
       },
       projectRoot(),
     );
     // stderr, so the table on stdout stays clean
-    const app = await startApp({ config, log: createLogger(config.logLevel, pino.destination(2)) });
+    const app = await startApp({ config, log: createLogger(config.logLevel, pino.destination(2)), ...(options.Octokit ? { Octokit: options.Octokit } : {}) });
     cleanups.push(() => app.stop());
 
     const pool = new pg.Pool({ connectionString: server.url, max: 4 });

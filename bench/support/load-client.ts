@@ -4,11 +4,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** One POST of a fixed list, sent by `concurrency` workers pulling from the list. */
+/** One request of a fixed list (POST unless `method` says GET), sent by `concurrency` workers pulling from the list. */
 export interface LoadRequest {
   path: string;
   token?: string;
+  /** ignored for GET */
   body: string;
+  method?: 'GET' | 'POST';
 }
 
 export type LoadTask =
@@ -18,6 +20,14 @@ export type LoadTask =
       baseUrl: string;
       tokens: string[];
       body: string;
+    }
+  | {
+      /** each token is one agent: they claim until `count` claims were answered 200 between them */
+      type: 'claim-count';
+      baseUrl: string;
+      tokens: string[];
+      body: string;
+      count: number;
     }
   | {
       type: 'requests';
@@ -32,7 +42,9 @@ export interface LoadResult {
   latenciesMs: number[];
   /** HTTP status → count */
   statuses: Record<string, number>;
-  /** claim-until-empty: the job id of every 200 answer, duplicates kept */
+  /** answer body bytes, summed over the run */
+  bodyBytes: number;
+  /** claims: the job id of every 200 answer, duplicates kept */
   claimedIds: string[];
   /** the first few transport errors or unexpected answers */
   problems: string[];

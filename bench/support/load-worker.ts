@@ -12,18 +12,17 @@ interface Answer {
   text: string;
 }
 
-function post(agent: http.Agent, base: URL, path: string, token: string | undefined, body: string): Promise<Answer> {
+function send(agent: http.Agent, base: URL, path: string, token: string | undefined, body: string, method: 'GET' | 'POST'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
         host: base.hostname,
         port: base.port,
         path,
-        method: 'POST',
+        method,
         agent,
         headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
+          ...(method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
       },
@@ -35,13 +34,14 @@ function post(agent: http.Agent, base: URL, path: string, token: string | undefi
       },
     );
     request.on('error', reject);
-    request.end(body);
+    request.end(method === 'POST' ? body : undefined);
   });
 }
 
 async function run(task: LoadTask): Promise<Omit<LoadResult, 'serverCpuMs'>> {
   const base = new URL(task.baseUrl);
   const concurrency = task.type === 'requests' ? task.concurrency : task.tokens.length;
+  let bodyBytes = 0;
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   const latenciesMs: number[] = [];
   const statuses: Record<string, number> = {};
@@ -50,11 +50,12 @@ async function run(task: LoadTask): Promise<Omit<LoadResult, 'serverCpuMs'>> {
   const note = (problem: string) => {
     if (problems.length < maxProblems) problems.push(problem);
   };
-  const timed = async (path: string, token: string | undefined, body: string): Promise<Answer | null> => {
+  const timed = async (path: string, token: string | undefined, body: string, method: 'GET' | 'POST' = 'POST'): Promise<Answer | null> => {
     const started = performance.now();
     try {
-      const answer = await post(agent, base, path, token, body);
+      const answer = await send(agent, base, path, token, body, method);
       latenciesMs.push(performance.now() - started);
+      bodyBytes += Buffer.byteLength(answer.text);
       statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
       return answer;
     } catch (error) {
@@ -66,10 +67,13 @@ async function run(task: LoadTask): Promise<Omit<LoadResult, 'serverCpuMs'>> {
 
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  if (task.type === 'claim-until-empty') {
+  if (task.type === 'claim-until-empty' || task.type === 'claim-count') {
+    const limit = task.type === 'claim-count' ? task.count : Number.POSITIVE_INFINITY;
+    let sent = 0; // claim-count: exactly `count` claims sent between the agents
     await Promise.all(
       task.tokens.map(async (token) => {
-        for (;;) {
+        while (sent < limit) {
+          sent++;
           const answer = await timed('/api/v1/jobs/claim', token, task.body);
           if (!answer || answer.status === 204) return;
           if (answer.status !== 200) {
@@ -86,7 +90,7 @@ async function run(task: LoadTask): Promise<Omit<LoadResult, 'serverCpuMs'>> {
       Array.from({ length: Math.min(concurrency, task.requests.length) }, async () => {
         while (next < task.requests.length) {
           const request = task.requests[next++]!;
-          const answer = await timed(request.path, request.token, request.body);
+          const answer = await timed(request.path, request.token, request.body, request.method ?? 'POST');
           if (answer && answer.status >= 300) note(`${request.path} answered ${answer.status}: ${answer.text.slice(0, 200)}`);
         }
       }),
@@ -95,7 +99,7 @@ async function run(task: LoadTask): Promise<Omit<LoadResult, 'serverCpuMs'>> {
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
-  return { elapsedMs, latenciesMs, statuses, claimedIds, problems, clientCpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs };
+  return { elapsedMs, latenciesMs, statuses, bodyBytes, claimedIds, problems, clientCpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs };
 }
 
 process.on('message', (task: LoadTask) => {
