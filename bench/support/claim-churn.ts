@@ -69,7 +69,8 @@ async function capturedClaimStatement(auth: AuthContext): Promise<{ text: string
   const recorder: Queryable = {
     query: (async (config: { text: string; values: unknown[] }) => {
       captured = { text: config.text, values: config.values };
-      return { rows: [] };
+      // the claim statement always answers one row: no candidate, nothing claimed
+      return { rows: [{ had_candidate: false, id: null }] };
     }) as unknown as Queryable['query'],
   };
   await claimNextJob(recorder, auth);
