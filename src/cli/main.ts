@@ -112,8 +112,8 @@ product
     print(
       answer,
       renderTable(
-        ['pbi id', 'code', 'title', 'stories', 'tasks done', 'jobs', 'cascade'],
-        answer.pbis.map((p) => [p.id, p.code, clip(p.title, 40), p.stories, `${p.tasks_done}/${p.tasks_total}`, jobs(p.jobs), cascade(p.cascade)]),
+        ['pbi id', 'code', 'title', 'stories', 'tasks done', 'jobs', 'cascade', 'cost usd'],
+        answer.pbis.map((p) => [p.id, p.code, clip(p.title, 40), p.stories, `${p.tasks_done}/${p.tasks_total}`, jobs(p.jobs), cascade(p.cascade), p.usage.cost_usd]),
       ),
     );
   });

@@ -358,6 +358,7 @@ export const productPbis = z.object({
         .object({ id: z.string(), status: lowerEnum(CascadeStatus), open: z.boolean().describe('true until the PBI is reopened'), created_at: timestamp })
         .nullable()
         .describe("the PBI's newest fail-cascade"),
+      usage: usageTotals,
     }),
   ),
 });

@@ -209,7 +209,7 @@ describe('scrum4me token list, product show / pbis, jobs list / show', () => {
     expect(tokens.stdout).not.toContain(user.token);
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: product.id, repo: 'octocat/cli-lists' });
     expect(pbis).toMatchObject({ code: 0, stderr: '' });
-    expect(pbis.stdout).toMatch(new RegExp(`^${imported.pbis[0].id}\\s+PBI-CLI\\s+Command line\\s+2\\s+1/3\\s+queued 2, done 1\\s+-$`, 'm'));
+    expect(pbis.stdout).toMatch(new RegExp(`^${imported.pbis[0].id}\\s+PBI-CLI\\s+Command line\\s+2\\s+1/3\\s+queued 2, done 1\\s+-\\s+0\\.000000000$`, 'm'));
     expect(JSON.parse(pbisJson.stdout)).toEqual((await app.call('GET', `/api/v1/admin/products/${product.id}/pbis`)).body);
 
     const [page, done, detail] = await Promise.all([

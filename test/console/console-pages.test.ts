@@ -39,6 +39,9 @@ beforeAll(async () => {
   const imported = await world.app.call('POST', `/api/v1/admin/products/${world.productId}/backlog`, { body: backlog });
   expect(imported.status).toBe(201);
   pbiId = imported.body.pbis[0].id;
+  // USD per million tokens: the board shows each job's cost
+  const prices = await world.app.call('PUT', '/api/v1/admin/prices', { body: { prices: [{ model: 'claude-*', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 }] } });
+  expect(prices.status).toBe(200);
   stories = imported.body.pbis[0].stories;
   context = await consoleContext(browser);
   page = await context.newPage();
@@ -74,6 +77,7 @@ describe('products and a product', () => {
     await page.getByRole('link', { name: 'Shop', exact: true }).click();
     await page.waitForURL(`**/console/products/${world.productId}`);
     expect(await page.getByRole('row', { name: /PBI-7/ }).textContent()).toContain('0/4');
+    expect(await page.getByRole('row', { name: /PBI-7/ }).textContent()).toContain('$0.0000');
     await expectAccessible(page);
 
     const pbis = () => world.app.db.prisma.pbi.count({ where: { product_id: world.productId } });
@@ -156,6 +160,10 @@ describe('the PBI board', () => {
     await expect.poll(() => link.count(), { timeout: 15_000 }).toBe(1);
     expect(await link.getAttribute('href')).toBe(pr.html_url);
     expect(await story(0).textContent()).toContain('open');
+    // 12,345 input and 678 output tokens at $3 and $15 per million
+    expect(await story(0).textContent()).toContain('in 12,345 out 678');
+    expect(await story(0).locator('.cost').first().textContent()).toBe('$0.0472');
+    expect(await story(0).locator('.cost').first().getAttribute('title')).toBe('$0.047205000');
 
     // a person merges it on GitHub: the webhook, then the board
     world.fake.mergePull(world.repo, pr.number, { method: 'squash' });

@@ -39,6 +39,8 @@ const enqueue = async (user: string, ids: string[]) => {
   return response.body.jobs as { id: string }[];
 };
 
+const noUsage = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: '0.000000000', unpriced_jobs: 0 };
+
 describe('GET /api/v1/admin/products/{id}/pbis', () => {
   it('lists the PBIs with tasks done / total (a task is done when its newest job is), jobs by status and the cascade', async () => {
     const [add, remove, card] = await enqueue('alice', taskIds.slice(0, 3));
@@ -62,8 +64,19 @@ describe('GET /api/v1/admin/products/{id}/pbis', () => {
         tasks_done: 1,
         jobs: { queued: 1, claimed: 0, running: 0, done: 2, failed: 1, cancelled: 0 },
         cascade: { id: expect.any(String), status: 'running', open: true, created_at: expect.any(String) },
+        usage: noUsage,
       },
-      { id: pbiIds[1], code: 'P-2', title: 'Search', stories: 1, tasks_total: 1, tasks_done: 0, jobs: { queued: 0, claimed: 0, running: 0, done: 0, failed: 0, cancelled: 0 }, cascade: null },
+      {
+        id: pbiIds[1],
+        code: 'P-2',
+        title: 'Search',
+        stories: 1,
+        tasks_total: 1,
+        tasks_done: 0,
+        jobs: { queued: 0, claimed: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
+        cascade: null,
+        usage: noUsage,
+      },
     ]);
   });
 

@@ -7,7 +7,6 @@ import { latestEventSeq } from '../../services/events/recent-events.ts';
 import { enqueueJobs } from '../../services/jobs/enqueue.ts';
 import { getPbiBoardExtras } from '../../services/pbis/board-extras.ts';
 import { getPbiView } from '../../services/pbis/pbi-view.ts';
-import { getProduct } from '../../services/products/products.ts';
 import { enqueueJobsBody } from '../../handlers/admin-work.ts';
 import { parseInput } from '../../http/validation.ts';
 import { noticeFrom, param, type ConsoleContext, type ConsoleRoute, type PageResult } from '../context.ts';
@@ -20,7 +19,7 @@ type Services = Pick<AppServices, 'prisma'>;
 
 export async function loadBoard(services: Services, pbiId: string): Promise<BoardData> {
   const [view, extras] = await Promise.all([getPbiView(services.prisma, pbiId), getPbiBoardExtras(services.prisma, pbiId)]);
-  return { view, extras, product: await getProduct(services.prisma, view.product_id) };
+  return { view, extras, product: extras.product };
 }
 
 /** The board's live fragments, and the tasks whose job events concern it. */

@@ -1,7 +1,7 @@
 // Small pieces every console page uses: status badges that read as text,
 // times, token counts, flash messages, tables that scroll in their own box.
 import type { ComponentChildren } from 'preact';
-import type { JobUsage } from '../../services/jobs/job-usage.ts';
+import type { JobUsage, UsageTotals } from '../../services/jobs/job-usage.ts';
 import { formatCount, formatTime, shortId } from './format.ts';
 
 /** A coloured label whose text says the state (colour is never the only signal). */
@@ -43,6 +43,35 @@ export function TokenUsage({ usage }: { usage: JobUsage | null | undefined }) {
           cache {formatCount(usage.cache_read_tokens)} read / {formatCount(usage.cache_write_tokens)} write
         </span>
       ) : null}
+    </span>
+  );
+}
+
+/** Dollars to read (4 decimals); the exact amount (9 decimals, as the API answers it) on hover. */
+function Usd({ amount }: { amount: string }) {
+  const value = Number(amount);
+  const shown = value > 0 && value < 0.0001 ? '< $0.0001' : `$${value.toFixed(4)}`;
+  return (
+    <span class="cost" title={`$${amount}`}>
+      {shown}
+    </span>
+  );
+}
+
+/** A job's cost: at the price in force when it was reported; "unpriced" when its model has none. */
+export function JobCost({ usage }: { usage: JobUsage | null | undefined }) {
+  if (!usage || (usage.cost_usd === null && usage.unpriced_jobs === 0)) return <span class="muted">–</span>;
+  if (usage.cost_usd === null) return <span class="muted">unpriced{usage.model_id ? ` (${usage.model_id})` : ''}</span>;
+  return <Usd amount={usage.cost_usd} />;
+}
+
+/** The cost of many jobs, and how many of them have no price. */
+export function CostTotal({ usage }: { usage: UsageTotals | null | undefined }) {
+  if (!usage) return <span class="muted">–</span>;
+  return (
+    <span class="tokens">
+      <Usd amount={usage.cost_usd} />
+      {usage.unpriced_jobs > 0 ? <span class="muted"> + {usage.unpriced_jobs} unpriced</span> : null}
     </span>
   );
 }

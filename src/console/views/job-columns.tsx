@@ -1,10 +1,8 @@
 // The columns that describe a job, in one place: the PBI board and the jobs
-// list both render these. The usage issue adds its cost column here
-// (`{ header: 'Cost', cell: (job) => <Cost usage={job.usage} /> }`) and both
-// tables show it.
+// list both render these (a new column here is a new column in both).
 import type { VNode } from 'preact';
 import type { JobUsage } from '../../services/jobs/job-usage.ts';
-import { Badge, LongText, TokenUsage } from './components.tsx';
+import { Badge, JobCost, LongText, TokenUsage } from './components.tsx';
 
 export interface JobRowData {
   id: string;
@@ -23,12 +21,13 @@ export interface JobColumn {
 }
 
 export const jobColumns: JobColumn[] = [
-  { header: 'Status', cell: (job) => <Badge value={job.status} label="job status" /> },
+  { header: 'Status', cell: (job) => <Badge value={job.status} /> },
   { header: 'Agent', cell: (job) => job.user },
-  { header: 'Verify', cell: (job) => (job.verify_result ? <Badge value={job.verify_result} label="verify result" /> : <span class="muted">–</span>) },
+  { header: 'Verify', cell: (job) => (job.verify_result ? <Badge value={job.verify_result} /> : <span class="muted">–</span>) },
   { header: 'Summary', className: 'wide', cell: (job) => <LongText text={job.summary} /> },
   { header: 'Error', className: 'wide', cell: (job) => <LongText text={job.error} className="error-text" /> },
   { header: 'Tokens', cell: (job) => <TokenUsage usage={job.usage} /> },
+  { header: 'Cost', cell: (job) => <JobCost usage={job.usage} /> },
 ];
 
 export function JobHeaderCells() {

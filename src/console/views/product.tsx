@@ -1,7 +1,7 @@
 // A product: its PBIs with progress and cascade state, and the backlog import.
 import type { PbiListItem } from '../../services/products/list-pbis.ts';
 import type { ProductView } from '../../services/products/products.ts';
-import { Badge, CsrfField, FlashMessage, Progress, TableWrap, type Flash } from './components.tsx';
+import { Badge, CostTotal, CsrfField, FlashMessage, Progress, TableWrap, type Flash } from './components.tsx';
 import { repoWebUrl } from './format.ts';
 import { Layout, type Viewer } from './layout.tsx';
 import { JobCountBadges } from './products.tsx';
@@ -23,7 +23,14 @@ export function ProductPage(props: { viewer: Viewer; product: ProductView; pbis:
         <h1>{product.name}</h1>
         <p>
           <a href={repoWebUrl(props.apiBaseUrl, product.repo)}>{product.repo}</a> · base <code>{product.base_branch}</code> · story PRs{' '}
-          {product.auto_pr ? 'opened automatically' : 'off'}
+          {product.auto_pr ? 'opened automatically' : 'off'} · cost so far <CostTotal usage={product.usage} />
+          {product.budget ? (
+            <>
+              {' '}
+              · budget ${product.budget.budget_usd.replace(/0+$/, '').replace(/\.$/, '')}{' '}
+              {product.budget.exceeded ? <Badge value="exceeded" label="budget" /> : null}
+            </>
+          ) : null}
         </p>
         <form method="post" action={`/console/products/${encodeURIComponent(product.id)}/reconcile`} class="inline-form">
           <CsrfField token={viewer.csrf} />
@@ -46,6 +53,7 @@ export function ProductPage(props: { viewer: Viewer; product: ProductView; pbis:
                 <th scope="col">Tasks done</th>
                 <th scope="col">Jobs by status</th>
                 <th scope="col">Cascade</th>
+                <th scope="col">Cost</th>
               </tr>
             </thead>
             <tbody>
@@ -65,6 +73,9 @@ export function ProductPage(props: { viewer: Viewer; product: ProductView; pbis:
                   </td>
                   <td>
                     <CascadeState cascade={pbi.cascade} />
+                  </td>
+                  <td>
+                    <CostTotal usage={pbi.usage} />
                   </td>
                 </tr>
               ))}

@@ -2,7 +2,7 @@
 // installation state, jobs by status and open fail-cascades.
 import type { JobCounts } from '../../services/jobs/job-counts.ts';
 import type { ProductOverview } from '../../services/products/product-overview.ts';
-import { Badge, FlashMessage, TableWrap, type Flash } from './components.tsx';
+import { Badge, CostTotal, FlashMessage, TableWrap, type Flash } from './components.tsx';
 import { repoWebUrl } from './format.ts';
 import { Layout, type Viewer } from './layout.tsx';
 
@@ -46,6 +46,7 @@ export function ProductsPage({ viewer, products, apiBaseUrl, flash }: { viewer: 
                 <th scope="col">Installation</th>
                 <th scope="col">Jobs by status</th>
                 <th scope="col">Open cascades</th>
+                <th scope="col">Cost so far</th>
               </tr>
             </thead>
             <tbody>
@@ -67,6 +68,9 @@ export function ProductsPage({ viewer, products, apiBaseUrl, flash }: { viewer: 
                     <JobCountBadges jobs={product.jobs} />
                   </td>
                   <td>{product.open_cascades > 0 ? <Badge value="open" label={`${product.open_cascades} open cascades`} /> : null} {product.open_cascades}</td>
+                  <td>
+                    <CostTotal usage={product.usage} />
+                  </td>
                 </tr>
               ))}
             </tbody>

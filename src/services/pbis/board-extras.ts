@@ -1,8 +1,10 @@
-// What the console's PBI board shows beyond the PBI view (pbi-view.ts): each
-// job's usage and each story's check run. Two reads keyed by the PBI, so the
-// board costs the view plus two queries however many stories it has.
+// What the console's PBI board shows beyond the PBI view (pbi-view.ts): its
+// product, each job's usage and each story's check run. Three reads keyed by
+// the PBI, run alongside the view, however many stories it has.
 import type { PrismaClient } from '../../db/client.ts';
+import { notFound } from '../errors.ts';
 import { jobUsageSelect, presentUsage, type JobUsage } from '../jobs/job-usage.ts';
+import { presentProduct, type ProductView } from '../products/products.ts';
 
 export interface StoryCheck {
   head_sha: string;
@@ -11,13 +13,15 @@ export interface StoryCheck {
 }
 
 export interface PbiBoardExtras {
+  product: ProductView;
   usage: Map<string, JobUsage>;
   /** every check run of each story, newest first; the board picks the one on its PR's head */
   checks: Map<string, StoryCheck[]>;
 }
 
 export async function getPbiBoardExtras(prisma: PrismaClient, pbiId: string): Promise<PbiBoardExtras> {
-  const [jobs, checkRuns] = await Promise.all([
+  const [pbi, jobs, checkRuns] = await Promise.all([
+    prisma.pbi.findUnique({ where: { id: pbiId }, select: { product: true } }),
     prisma.job.findMany({ where: { pbi_id: pbiId }, select: { id: true, ...jobUsageSelect } }),
     prisma.checkRun.findMany({
       where: { story: { pbi_id: pbiId } },
@@ -25,11 +29,12 @@ export async function getPbiBoardExtras(prisma: PrismaClient, pbiId: string): Pr
       select: { story_id: true, head_sha: true, status: true, conclusion: true },
     }),
   ]);
+  if (!pbi) throw notFound('PBI', pbiId);
   const checks = new Map<string, StoryCheck[]>();
   for (const run of checkRuns) {
     const list = checks.get(run.story_id) ?? [];
     list.push({ head_sha: run.head_sha, status: run.status, conclusion: run.conclusion });
     checks.set(run.story_id, list);
   }
-  return { usage: new Map(jobs.map((job) => [job.id, presentUsage(job)])), checks };
+  return { product: presentProduct(pbi.product), usage: new Map(jobs.map((job) => [job.id, presentUsage(job)])), checks };
 }

@@ -5,6 +5,7 @@ import type { Queryable } from '../../db/queryable.ts';
 import { pbiProgress } from '../../db/sql/pbi-progress.ts';
 import { notFound } from '../errors.ts';
 import { countJobs, type JobCounts } from '../jobs/job-counts.ts';
+import { presentUsageTotals, usageTotalsSelect, type UsageTotals } from '../jobs/job-usage.ts';
 import { iso, lower } from '../present.ts';
 
 export interface PbiListItem {
@@ -17,12 +18,14 @@ export interface PbiListItem {
   jobs: JobCounts;
   /** the newest cascade; `open` until the PBI is reopened (new work is refused while open) */
   cascade: { id: string; status: 'running' | 'done'; open: boolean; created_at: string } | null;
+  /** its jobs' tokens and cost (SPEC §11) */
+  usage: UsageTotals;
 }
 
 export async function listProductPbis(db: { prisma: PrismaClient; pool: Queryable }, productId: string): Promise<{ product_id: string; pbis: PbiListItem[] }> {
   const product = await db.prisma.product.findUnique({ where: { id: productId }, select: { id: true } });
   if (!product) throw notFound('product', productId);
-  const [progress, jobs, cascades] = await Promise.all([
+  const [progress, jobs, cascades, totals] = await Promise.all([
     pbiProgress(db.pool, productId),
     db.prisma.job.groupBy({ by: ['pbi_id', 'status'], where: { product_id: productId, pbi_id: { not: null } }, _count: { _all: true } }),
     db.prisma.cascade.findMany({
@@ -31,8 +34,10 @@ export async function listProductPbis(db: { prisma: PrismaClient; pool: Queryabl
       distinct: ['pbi_id'],
       select: { id: true, pbi_id: true, status: true, open_pbi_id: true, created_at: true },
     }),
+    db.prisma.pbi.findMany({ where: { product_id: productId }, select: { id: true, ...usageTotalsSelect } }),
   ]);
   const cascadeOf = new Map(cascades.map((c) => [c.pbi_id, c]));
+  const usageOf = new Map(totals.map((t) => [t.id, presentUsageTotals(t)]));
   return {
     product_id: productId,
     pbis: progress.map((row) => {
@@ -43,6 +48,7 @@ export async function listProductPbis(db: { prisma: PrismaClient; pool: Queryabl
         cascade: cascade
           ? { id: cascade.id, status: lower(cascade.status), open: cascade.open_pbi_id !== null, created_at: iso(cascade.created_at)! }
           : null,
+        usage: usageOf.get(row.id)!,
       };
     }),
   };
