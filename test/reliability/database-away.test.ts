@@ -1,6 +1,6 @@
 // The database away (SPEC §4 UNAVAILABLE): the app reaches its PostgreSQL through a
-// TCP proxy this test controls. Taking the database away closes every connection
-// (what a restart or a failover does to them) and refuses new ones; agent and
+// TCP proxy this test controls. Taking the database away cuts every connection
+// (what a restart or a failover does to them) and resets new ones; agent and
 // operator calls then answer 503 UNAVAILABLE with Retry-After and no internals,
 // /readyz says not ready, a transaction cut in the middle leaves nothing
 // half-written, and once the database is back the same calls succeed.
@@ -11,15 +11,24 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { pbiLockKey } from '../../src/services/cascade/pbi-lock.ts';
 
-/** A TCP proxy to PostgreSQL that can be taken down (connections cut, new ones refused) and brought back on the same port. */
+/**
+ * A TCP proxy to PostgreSQL that can be taken down and brought back. Down, it cuts every
+ * connection and resets each new one at once (the port stays this proxy's: closing the
+ * listener would let another process on a busy machine take the port meanwhile).
+ */
 class DatabaseProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  private away = false;
   port = 0;
   constructor(private readonly target: { host: string; port: number }) {}
 
-  async up(): Promise<void> {
+  async start(): Promise<void> {
     const server = net.createServer((client) => {
+      if (this.away) {
+        client.resetAndDestroy();
+        return;
+      }
       const upstream = net.connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -34,19 +43,25 @@ class DatabaseProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
   }
 
-  /** Every connection cut, and the port closed: new connections are refused. */
-  async down(): Promise<void> {
+  /** Every connection cut, and new ones reset as they come. */
+  down(): void {
+    this.away = true;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+  }
+
+  up(): void {
+    this.away = false;
+  }
+
+  async stop(): Promise<void> {
+    this.down();
     const server = this.server;
     this.server = null;
-    for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
@@ -58,15 +73,15 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const real = new URL(database.url);
   proxy = new DatabaseProxy({ host: real.hostname, port: Number(real.port) });
-  await proxy.up();
+  await proxy.start();
   const proxied = new URL(database.url);
   proxied.port = String(proxy.port);
   app = await startTestApp({ reuseDatabaseUrl: proxied.toString() });
 });
 afterAll(async () => {
-  await proxy?.up().catch(() => {});
+  proxy?.up();
   await app?.close();
-  await proxy?.down();
+  await proxy?.stop();
   await database?.drop();
 });
 
@@ -118,7 +133,7 @@ describe('the database away', { timeout: 120_000 }, () => {
   it('agent and operator calls answer 503 UNAVAILABLE with Retry-After, /readyz is not ready, and all recover when it is back', async () => {
     const { user, pbiId, jobId } = await claimedJob();
     const before = await writtenState(jobId, pbiId);
-    await proxy.down();
+    proxy.down();
     try {
       // agent routes: a status report (one statement), a claim, a read
       expectUnavailable(await app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'running' } }));
@@ -133,7 +148,7 @@ describe('the database away', { timeout: 120_000 }, () => {
       // the process is alive and says so
       expect((await app.call('GET', '/healthz', { token: null })).status).toBe(200);
     } finally {
-      await proxy.up();
+      proxy.up();
     }
     expect(await writtenState(jobId, pbiId)).toEqual(before);
     // back: the same calls succeed (the pool connects again)
@@ -158,17 +173,18 @@ describe('the database away', { timeout: 120_000 }, () => {
       await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [pbiLockKey(pbiId)]);
       const report = app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } });
       await until('the failure to wait for the PBI lock', async () => {
+        // pg_locks is live (pg_stat_activity would be a snapshot taken once per transaction)
         const { rows } = await holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = current_database()`,
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         );
         return rows[0]!.n > 0 ? true : undefined;
       });
-      await proxy.down();
+      proxy.down();
       expectUnavailable(await report);
     } finally {
       await holder.query('ROLLBACK').catch(() => {});
       holder.release();
-      await proxy.up();
+      proxy.up();
     }
     expect(await writtenState(jobId, pbiId)).toEqual(before);
     // the agent reports again once the database is back: now it is recorded, with its cascade
