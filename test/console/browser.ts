@@ -9,16 +9,16 @@ import { adminToken, type TestApp } from '../support/app.ts';
 
 export const chromiumPath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE ?? '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
+export async function launchChromium(executablePath = chromiumPath): Promise<Browser> {
+  if (!existsSync(executablePath)) {
     throw new Error(
-      `No Chromium at ${chromiumPath}: the console's browser tests need one. ` +
+      `No Chromium at ${executablePath}: the console's browser tests need one. ` +
         'Install Debian\'s package (`apt-get install -y chromium`; .ci/run does this) or set PLAYWRIGHT_CHROMIUM_EXECUTABLE to a Chromium binary.',
     );
   }
   // as root Chromium refuses to start without --no-sandbox
   const args = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
-  return chromium.launch({ executablePath: chromiumPath, args });
+  return chromium.launch({ executablePath, args });
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -3,7 +3,8 @@
 // logged. One Chromium for the file.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, startTestApp, type TestApp } from '../support/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { adminToken, projectRoot, startTestApp, type TestApp } from '../support/app.ts';
 import { consoleContext, expectAccessible, launchChromium, signIn } from './browser.ts';
 import { cookieOf, getPage, httpSignIn, postForm } from './http-session.ts';
 
@@ -155,6 +156,24 @@ describe('CSRF', () => {
     });
     expect(login.status).toBe(403);
     expect(cookieOf(login, 'scrum4me_session')).toBeUndefined();
+  });
+});
+
+describe('set-up', () => {
+  it('validates SCRUM4ME_CONSOLE_IDLE_MINUTES at start (1 to 10080, default 60)', () => {
+    expect(loadConfig({}, projectRoot).consoleIdleMinutes).toBe(60);
+    expect(loadConfig({ SCRUM4ME_CONSOLE_IDLE_MINUTES: '15' }, projectRoot).consoleIdleMinutes).toBe(15);
+    for (const bad of ['0', '10081', 'soon', '1.5']) {
+      expect(() => loadConfig({ SCRUM4ME_CONSOLE_IDLE_MINUTES: bad }, projectRoot)).toThrow(
+        `SCRUM4ME_CONSOLE_IDLE_MINUTES must be an integer from 1 to 10080, got "${bad}"`,
+      );
+    }
+  });
+
+  it('fails, saying what to install, when there is no browser (never skips)', async () => {
+    await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(
+      "No Chromium at /nonexistent/chromium: the console's browser tests need one. Install Debian's package (`apt-get install -y chromium`",
+    );
   });
 });
 

@@ -164,6 +164,7 @@ describe('the PBI board', () => {
     expect(await story(0).textContent()).toContain('in 12,345 out 678');
     expect(await story(0).locator('.cost').first().textContent()).toBe('$0.0472');
     expect(await story(0).locator('.cost').first().getAttribute('title')).toBe('$0.047205000');
+    await expect.poll(() => page.locator('#pbi-summary .cost').textContent()).toBe('$0.0472');
 
     // a person merges it on GitHub: the webhook, then the board
     world.fake.mergePull(world.repo, pr.number, { method: 'squash' });

@@ -6,7 +6,7 @@ import { renderToString } from 'preact-render-to-string';
 import type { PbiView } from '../../services/pbis/pbi-view.ts';
 import type { PbiBoardExtras } from '../../services/pbis/board-extras.ts';
 import type { ProductView } from '../../services/products/products.ts';
-import { Badge, CsrfField, FlashMessage, JobLink, LongText, Progress, TableWrap, Time, type Flash } from './components.tsx';
+import { Badge, CostTotal, CsrfField, FlashMessage, JobLink, LongText, Progress, TableWrap, Time, type Flash } from './components.tsx';
 import { codeTitle } from './format.ts';
 import { JobCells, JobHeaderCells, jobColumns, type JobRowData } from './job-columns.tsx';
 import { Layout, type Viewer } from './layout.tsx';
@@ -33,7 +33,7 @@ const storyFragmentId = (storyId: string) => `story-${storyId}`;
 const olderJobs = (task: Task): number => ('jobs_total' in task && typeof task.jobs_total === 'number' ? task.jobs_total - task.jobs.length : 0);
 
 function jobRow(data: BoardData, job: Job): JobRowData {
-  return { ...job, usage: data.extras.usage.get(job.id) ?? null };
+  return { ...job, usage: data.extras.jobUsage.get(job.id) ?? null };
 }
 
 /** Where each job of the PBI sits, for the cascade timeline. */
@@ -71,6 +71,9 @@ export function PbiSummary({ data, csrf }: { data: BoardData; csrf: string }) {
       </div>
       <div>
         <span class="label">Jobs</span> {counts.jobs} · {counts.active} active · {counts.failed} failed
+      </div>
+      <div>
+        <span class="label">Cost</span> <CostTotal usage={data.extras.usage} />
       </div>
       <div>
         <span class="label">Cascade</span>{' '}

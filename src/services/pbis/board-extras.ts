@@ -3,7 +3,7 @@
 // the PBI, run alongside the view, however many stories it has.
 import type { PrismaClient } from '../../db/client.ts';
 import { notFound } from '../errors.ts';
-import { jobUsageSelect, presentUsage, type JobUsage } from '../jobs/job-usage.ts';
+import { jobUsageSelect, presentUsage, presentUsageTotals, usageTotalsSelect, type JobUsage, type UsageTotals } from '../jobs/job-usage.ts';
 import { presentProduct, type ProductView } from '../products/products.ts';
 
 export interface StoryCheck {
@@ -14,14 +14,16 @@ export interface StoryCheck {
 
 export interface PbiBoardExtras {
   product: ProductView;
-  usage: Map<string, JobUsage>;
+  /** the PBI's jobs' tokens and cost */
+  usage: UsageTotals;
+  jobUsage: Map<string, JobUsage>;
   /** every check run of each story, newest first; the board picks the one on its PR's head */
   checks: Map<string, StoryCheck[]>;
 }
 
 export async function getPbiBoardExtras(prisma: PrismaClient, pbiId: string): Promise<PbiBoardExtras> {
   const [pbi, jobs, checkRuns] = await Promise.all([
-    prisma.pbi.findUnique({ where: { id: pbiId }, select: { product: true } }),
+    prisma.pbi.findUnique({ where: { id: pbiId }, select: { product: true, ...usageTotalsSelect } }),
     prisma.job.findMany({ where: { pbi_id: pbiId }, select: { id: true, ...jobUsageSelect } }),
     prisma.checkRun.findMany({
       where: { story: { pbi_id: pbiId } },
@@ -36,5 +38,5 @@ export async function getPbiBoardExtras(prisma: PrismaClient, pbiId: string): Pr
     list.push({ head_sha: run.head_sha, status: run.status, conclusion: run.conclusion });
     checks.set(run.story_id, list);
   }
-  return { product: presentProduct(pbi.product), usage: new Map(jobs.map((job) => [job.id, presentUsage(job)])), checks };
+  return { product: presentProduct(pbi.product), usage: presentUsageTotals(pbi), jobUsage: new Map(jobs.map((job) => [job.id, presentUsage(job)])), checks };
 }
