@@ -105,15 +105,17 @@ UPDATE "products" s SET "usage_input_tokens" = t.i, "usage_output_tokens" = t.o,
 
 -- products.active_jobs: the product's claimed + running jobs, kept while the
 -- product has max_active_jobs (src/db/sql/claim-job.ts explains the choice).
--- Not expressible in schema.prisma: triggers live only here.
+-- The claim adds its job (checked against the limit under the product row
+-- lock), and this trigger takes away a job that stops being active, whatever
+-- moves it (a status call, the cascade, the stale-claim sweep), and counts one
+-- inserted or deleted while active. Not expressible in schema.prisma: triggers
+-- live only here.
 --
 -- Deferred to commit, so the product row is locked only at the end of the
 -- transaction that moved the job: a failing status call's cascade locks its
 -- siblings' rows after its own job changed, and an immediate trigger would hold
 -- the product row while it waits for them (a sibling's status call, holding its
--- row, then waits for the product: a deadlock). The claim takes the row (FOR NO
--- KEY UPDATE, checked against the limit) before its commit counts the job, so
--- claims of a limited product pass the check one at a time.
+-- row, then waits for the product: a deadlock).
 -- For a product without a limit the UPDATE matches no row and locks nothing.
 -- A job of a limited product that stops being active frees a slot: the users
 -- with queued jobs there are woken (NOTIFY scrum4me_jobs_queued, as on enqueue).
@@ -137,9 +139,11 @@ BEGIN
 END
 ';
 
+-- Only a job that stops being active: the claim (the one way into claimed)
+-- adds its job itself, under the product row lock it checks the limit with.
 CREATE CONSTRAINT TRIGGER "jobs_count_active_update" AFTER UPDATE OF "status" ON "jobs"
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-  WHEN ((OLD.status IN ('CLAIMED', 'RUNNING')) IS DISTINCT FROM (NEW.status IN ('CLAIMED', 'RUNNING')))
+  WHEN (OLD.status IN ('CLAIMED', 'RUNNING') AND NOT (NEW.status IN ('CLAIMED', 'RUNNING')))
   EXECUTE FUNCTION "jobs_count_active"();
 
 CREATE CONSTRAINT TRIGGER "jobs_count_active_insert" AFTER INSERT ON "jobs"

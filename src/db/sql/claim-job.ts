@@ -14,21 +14,21 @@
 // the jobs already claimed or running when it was reached (one per agent).
 //
 // max_active_jobs, exact under concurrency: products.active_jobs counts the
-// product's claimed + running jobs, kept by a trigger on jobs at commit
-// (migration 20261203065000). A snapshot read of it cannot make the limit
-// exact (two claimers would both see the last free slot), so for a product
-// with a limit the claim also locks the product row (FOR NO KEY UPDATE) and
-// checks the count again on the row's newest version (READ COMMITTED rechecks
-// a locked row's condition after waiting for its holder); its own trigger adds
-// the job before the lock is released at commit. Claimers of one limited
-// product therefore pass one at a time, and a claimer that loses the last slot
-// claims nothing (`candidate` is set, the job is not): claim.ts tries again
-// with a new snapshot, in which the product is skipped. The alternatives:
-// counting the product's active jobs in the claim (the snapshot cannot see a
-// concurrent claim even after waiting for its lock), or a counter kept for
-// every product (every claim of every product would write and lock its
-// product row). Products without a limit lock nothing and pay a trigger that
-// matches no row.
+// product's claimed + running jobs. A snapshot read of it cannot make the
+// limit exact (two claimers would both see the last free slot), so for a
+// product with a limit the claim adds its job to the count in the statement
+// (`slot`: UPDATE … WHERE active_jobs < max_active_jobs, which READ COMMITTED
+// re-checks on the row's newest version after waiting for a concurrent
+// claimer's lock). Claimers of one limited product therefore pass one at a
+// time, and one that loses the last slot claims nothing (`candidate` is set,
+// the job is not): claim.ts tries again with a new snapshot, in which the
+// full product is skipped. A job leaves the count through a trigger on jobs at
+// commit, whatever makes it stop being active (migration 20261203065000). The
+// alternatives: counting the product's active jobs in the claim (the snapshot
+// cannot see a concurrent claim even after waiting for its lock, and the count
+// grows with the jobs), or a counter kept for every product (every claim of
+// every product would write and lock its product row). Products without a
+// limit lock nothing.
 //
 // One statement also keeps the NOTIFY's commit lock short (BENCHMARKS.md).
 import type { Statement } from './run-statement.ts';
@@ -50,10 +50,10 @@ export const claimJobStatement = (eventSql: { jobStatusEvent: string; publishCha
      LIMIT 1
      FOR UPDATE OF j SKIP LOCKED
   ), slot AS (
-    SELECT p.id FROM products p
+    UPDATE products p SET active_jobs = p.active_jobs + 1
      WHERE p.id = (SELECT product_id FROM candidate) AND (SELECT limited FROM candidate)
        AND p.max_active_jobs IS NOT NULL AND p.active_jobs < p.max_active_jobs
-     FOR NO KEY UPDATE
+    RETURNING p.id
   ), claimed AS (
     UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(), heartbeat_at = now(), updated_at = now()
       FROM candidate
