@@ -99,7 +99,7 @@ export const operations: Record<string, OperationDoc> = {
   'GET /api/v1/jobs/:id': {
     operationId: 'getJob',
     summary: 'Read a job',
-    description: 'The job as claimed, plus its status fields, pr_url, verify_result, trace and cascade_id.',
+    description: 'The job as claimed, plus its status fields, pr_url, verify_result, usage (tokens and cost_usd, priced when reported), trace and cascade_id.',
     tags: ['agent'],
     responses: { 200: { description: 'The job', schema: answers.jobDetail } },
     errors: ['JOB_NOT_FOUND'],
@@ -147,6 +147,7 @@ export const operations: Record<string, OperationDoc> = {
   'GET /api/v1/admin/products/:id': {
     operationId: 'getProduct',
     summary: 'Read a product',
+    description: "With the usage of all its jobs (tokens, cost, unpriced jobs), its budget and its max_active_jobs.",
     tags: ['operator'],
     responses: { 200: { description: 'The product', schema: answers.product } },
     errors: ['NOT_FOUND'],
@@ -228,6 +229,56 @@ export const operations: Record<string, OperationDoc> = {
     tags: ['operator'],
     responses: { 200: { description: 'The tokens', schema: answers.tokenList } },
     errors: [],
+  },
+  'GET /api/v1/admin/prices': {
+    operationId: 'getPrices',
+    summary: 'Read the price table in force',
+    description:
+      'USD per million input, output, cache-read and cache-write tokens by model glob; the first entry whose glob matches a job\'s model_id wins. ' +
+      'Empty until SCRUM4ME_PRICES_FILE or a PUT stores one: every model is unpriced then.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The price table', schema: answers.priceTable } },
+    errors: [],
+  },
+  'PUT /api/v1/admin/prices': {
+    operationId: 'replacePrices',
+    summary: 'Replace the price table',
+    description:
+      'Each price at most 1,000,000 with at most 6 decimals. A bad entry answers 400 naming it (prices.<index>.<field>) and nothing changes. ' +
+      'The old table is kept: jobs priced with it keep their cost; jobs are priced with the new one from their next usage report.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The table now in force', schema: answers.priceTable } },
+    errors: [],
+  },
+  'GET /api/v1/admin/usage': {
+    operationId: 'getUsage',
+    summary: 'Tokens and cost of the jobs that reported usage, grouped',
+    description:
+      'Filters: `product_id`, `pbi_id`, `user` (name), `from` (inclusive) and `to`: a UTC day (YYYY-MM-DD; `to` includes it) or an ISO-8601 instant (`to` exclusive), on when the job last reported usage. ' +
+      '`group_by`: model (default), user, pbi, story or day (UTC). Costs are exact decimal strings summing the priced jobs, each at the price in force when its usage was reported.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The groups and their total', schema: answers.usageReportAnswer } },
+    errors: [],
+  },
+  'PATCH /api/v1/admin/products/:id': {
+    operationId: 'updateProduct',
+    summary: "Set a product's budget and its max_active_jobs",
+    description:
+      '`budget_usd` (null: none): once the cost of the product\'s jobs reaches it, claims skip its queued jobs (running ones finish) and one `budget_exceeded` event is published; raising it hands them out again. ' +
+      '`max_active_jobs` (null: none): claims skip the product while it has that many claimed + running jobs and hand out other products\' jobs; a freed slot wakes long-polling claimers. ' +
+      'Setting a limit counts the active jobs afresh with job writes paused for a moment: 503 UNAVAILABLE when that waited 5 s.',
+    tags: ['operator'],
+    responses: { 200: { description: 'The product', schema: answers.product } },
+    errors: ['NOT_FOUND', 'UNAVAILABLE'],
+  },
+  'PATCH /api/v1/admin/pbis/:id': {
+    operationId: 'setPbiBudget',
+    summary: "Set a PBI's budget",
+    description:
+      'Once the cost of the PBI\'s jobs reaches `budget_usd` (null: none), claims skip its queued jobs (running ones finish) and one `budget_exceeded` event is published per crossing; raising it hands them out again.',
+    tags: ['operator'],
+    responses: { 200: { description: "The PBI's budget", schema: answers.pbiBudgetAnswer } },
+    errors: ['NOT_FOUND'],
   },
   'GET /api/v1/openapi.json': {
     operationId: 'getOpenApiDocument',

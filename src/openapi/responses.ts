@@ -35,6 +35,9 @@ import type { listTokens } from '../services/auth/list-tokens.ts';
 import type { listJobs } from '../services/jobs/list-jobs.ts';
 import type { OperatorJob } from '../services/jobs/operator-job.ts';
 import type { listProductPbis } from '../services/products/list-pbis.ts';
+import type { getPrices } from '../services/prices/prices.ts';
+import type { UsageReport } from '../services/usage/usage-report.ts';
+import type { setPbiBudget } from '../services/budgets/budgets.ts';
 
 /** A Prisma enum as the API shows it: lower case (SPEC §4). */
 function lowerEnum<const T extends Record<string, string>>(values: T) {
@@ -195,6 +198,45 @@ export const product = z
   .meta({ id: 'Product' });
 export const productList = z.object({ products: z.array(product) });
 
+// Usage, cost and budgets (SPEC §11)
+export const priceTable = z
+  .object({
+    prices: z
+      .array(
+        z.object({
+          model: z.string().describe('a picomatch glob over model ids'),
+          input: z.number().describe('USD per million input tokens'),
+          output: z.number().describe('USD per million output tokens'),
+          cache_read: z.number().describe('USD per million cache-read tokens'),
+          cache_write: z.number().describe('USD per million cache-write tokens'),
+        }),
+      )
+      .describe('the first entry whose glob matches a job\'s model_id prices it'),
+  })
+  .meta({ id: 'PriceTable' });
+
+const usageSums = {
+  jobs: z.number().int().describe('jobs that reported usage'),
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_read_tokens: z.number().int(),
+  cache_write_tokens: z.number().int(),
+  cost_usd: money.describe('the priced jobs\' cost'),
+  unpriced_jobs: z.number().int().describe('jobs whose model has no price: their tokens are counted, their cost is not'),
+};
+
+export const usageReportAnswer = z
+  .object({
+    group_by: z.enum(['model', 'user', 'pbi', 'story', 'day']),
+    rows: z
+      .array(z.object({ key: z.string().nullable().describe('the model id, user name, PBI id, story id or UTC day (YYYY-MM-DD); null: none'), ...usageSums }))
+      .describe('by cost, highest first (days: oldest first)'),
+    total: z.object(usageSums),
+  })
+  .meta({ id: 'UsageReport' });
+
+export const pbiBudgetAnswer = z.object({ id: z.string(), product_id: z.string(), budget });
+
 export const importedBacklog = z.object({
   pbis: z.array(
     z.object({
@@ -332,6 +374,9 @@ export type ResponseSchemaChecks = [
   Check<Describes<z.output<typeof ideaResultAnswer>, Awaited<ReturnType<typeof storeIdeaResult>>>>,
   Check<Describes<z.output<typeof createdToken>, CreatedToken>>,
   Check<Describes<z.output<typeof product>, ProductView>>,
+  Check<Describes<z.output<typeof priceTable>, Awaited<ReturnType<typeof getPrices>>>>,
+  Check<Describes<z.output<typeof usageReportAnswer>, UsageReport>>,
+  Check<Describes<z.output<typeof pbiBudgetAnswer>, Awaited<ReturnType<typeof setPbiBudget>>>>,
   Check<Describes<z.output<typeof importedBacklog>, ImportedBacklog>>,
   Check<Describes<z.output<typeof idea>, IdeaView>>,
   Check<Describes<z.output<typeof enqueuedJobs>['jobs'][number], EnqueuedJob>>,

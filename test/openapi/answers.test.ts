@@ -101,7 +101,7 @@ describe('the documented answers are the answers', () => {
     await documented('POST /api/v1/jobs/claim', '/api/v1/jobs/claim', { token: null, body: {} });
     const taskJob = (await documented('POST /api/v1/jobs/claim', '/api/v1/jobs/claim', { token, body: { wait_seconds: 0 } })).body.job;
     expect(taskJob.kind).toBe('task_implementation');
-    await documented('POST /api/v1/jobs/:id/status', `/api/v1/jobs/${taskJob.id}/status`, { token, body: { status: 'running' } });
+    await documented('POST /api/v1/jobs/:id/status', `/api/v1/jobs/${taskJob.id}/status`, { token, body: { status: 'running', model_id: 'claude-sonnet-4', input_tokens: 1200 } });
     await documented('POST /api/v1/jobs/:id/status', `/api/v1/jobs/${taskJob.id}/status`, { token, body: { status: 'done' } });
     await documented('POST /api/v1/jobs/:id/status', `/api/v1/jobs/${taskJob.id}/status`, { token, body: { status: 'paused' } });
     await documented('POST /api/v1/jobs/:id/idea', `/api/v1/jobs/${taskJob.id}/idea`, { token, body: { grill_md: '# no' } });
@@ -177,6 +177,19 @@ describe('the documented answers are the answers', () => {
     await documented('GET /api/v1/admin/jobs/:id', `/api/v1/admin/jobs/${taskJob.id}`);
     await documented('GET /api/v1/admin/jobs/:id', '/api/v1/admin/jobs/nope');
     await documented('GET /api/v1/admin/tokens', '/api/v1/admin/tokens');
+
+    // usage, cost and budgets
+    await documented('GET /api/v1/admin/prices', '/api/v1/admin/prices');
+    await documented('PUT /api/v1/admin/prices', '/api/v1/admin/prices', { body: { prices: [{ model: 'claude-*', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 }] } });
+    await documented('PUT /api/v1/admin/prices', '/api/v1/admin/prices', { body: { prices: [{ model: 'claude-*', input: -3 }] } });
+    await documented('GET /api/v1/admin/prices', '/api/v1/admin/prices');
+    await documented('GET /api/v1/admin/usage', '/api/v1/admin/usage?group_by=story');
+    await documented('GET /api/v1/admin/usage', '/api/v1/admin/usage?group_by=week');
+    await documented('PATCH /api/v1/admin/products/:id', `/api/v1/admin/products/${product.id}`, { body: { budget_usd: 5, max_active_jobs: 2 } });
+    await documented('PATCH /api/v1/admin/products/:id', '/api/v1/admin/products/nope', { body: { budget_usd: 5 } });
+    await documented('PATCH /api/v1/admin/products/:id', `/api/v1/admin/products/${product.id}`, { body: {} });
+    await documented('PATCH /api/v1/admin/pbis/:id', `/api/v1/admin/pbis/${pbi.id}`, { body: { budget_usd: 1 } });
+    await documented('PATCH /api/v1/admin/pbis/:id', '/api/v1/admin/pbis/nope', { body: { budget_usd: 1 } });
 
     // every documented JSON answer was seen; the rest cannot be provoked from here
     const notProvoked = new Set(['GET /readyz 503']);

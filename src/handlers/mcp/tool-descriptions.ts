@@ -70,7 +70,8 @@ export function toolDescriptions(name: ToolName, config: Pick<Config, 'github' |
         'nothing ahead → done without pushed_at; branch missing → the job becomes failed with "push failed (…)". Idea jobs skip the gate and GitHub.',
         'When GitHub cannot be read (GITHUB_UNAVAILABLE) or the app lost the repository (APP_NOT_INSTALLED) nothing is written and the job stays yours: call done again later.',
         'branch is optional and must be the story branch. summary ≤ 1000 and error ≤ 2000 characters;',
-        'model_id and input/output/cache_read/cache_write tokens record usage.',
+        'model_id and input/output/cache_read/cache_write tokens record usage: send your running totals for the job (each report replaces the stored ones);',
+        'the job is priced then (get_job shows usage.cost_usd). Budgets may stop new jobs of a PBI or product from being handed out: the running one finishes.',
         'Answer: the job\'s status fields plus next_action — idle: keep working on this job (after running);',
         'wait_for_job_again: call wait_for_job now, more jobs are queued for you; queue_empty: nothing is queued for you, the batch is done —',
         'worktree: remove (delete your local worktree) or keep (sibling jobs of the story still need it); keep_branch: true when the work was pushed;',
@@ -109,7 +110,8 @@ export function toolDescriptions(name: ToolName, config: Pick<Config, 'github' |
       ].join(' ');
     case 'get_job':
       return [
-        'Read one of your jobs: what wait_for_job returned plus status, pr_url, verify_result, summary, error, timestamps, cascade_id',
+        'Read one of your jobs: what wait_for_job returned plus status, pr_url, verify_result, summary, error, timestamps, cascade_id,',
+        'usage (your reported tokens and cost_usd, an exact decimal string, null while the model has no price)',
         'and trace (warnings, cascade and requeue notes). Use it to find a pull request made in the background after done,',
         'or why a job was cancelled. Another user\'s job is JOB_NOT_FOUND.',
         errors,
