@@ -8,6 +8,7 @@
 //     topped up to each depth (job n on task n mod 100,000; priorities 0..2).
 import type pg from 'pg';
 import type { PrismaClient } from '../../src/db/client.ts';
+import { createIdea } from '../../src/services/ideas/ideas.ts';
 import { seedUser, type BenchUser } from './world.ts';
 
 export const spreadTasks = 100_000;
@@ -28,6 +29,8 @@ export interface ScaleWorld {
   hotJobIds: string[];
   claimUser: BenchUser;
   statusUser: BenchUser;
+  /** an idea of the product: the bare status server's probe jobs are its jobs */
+  ideaId: string;
   /** QUEUED jobs of the claim user inserted so far (ids q-1 … q-n) */
   inserted: number;
 }
@@ -86,7 +89,8 @@ export async function seedScaleWorld(prisma: PrismaClient, pool: pg.Pool, agents
              $2, 4343, 'main', 'OPEN', now(), now())`,
     [p, repo, hotHeadSha],
   );
-  return { productId: p, repo, installationId, hotPbiId: 'hot-pbi', hotStoryId: 'hot-story', hotJobIds: rows.map((r) => r.id), claimUser, statusUser, inserted: 0 };
+  const idea = await createIdea(prisma, { product_id: p, title: 'probe idea', body: 'the bare status probe' });
+  return { productId: p, repo, installationId, hotPbiId: 'hot-pbi', hotStoryId: 'hot-story', hotJobIds: rows.map((r) => r.id), claimUser, statusUser, ideaId: idea.id, inserted: 0 };
 }
 
 /** Tops the claim user's queue up to `depth` QUEUED jobs, in batches (one statement each); returns how many were added. */
@@ -117,6 +121,19 @@ export async function resetHotJobs(pool: pg.Pool, world: ScaleWorld): Promise<vo
       WHERE story_id = $1 AND status <> 'CLAIMED'`,
     [world.hotStoryId],
   );
+}
+
+let probes = 0;
+
+/** `count` idea jobs CLAIMED by the status agent, for the bare status server's probe. Returns their ids. */
+export async function insertProbeJobs(pool: pg.Pool, world: ScaleWorld, count: number): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO jobs (id, kind, status, user_id, product_id, idea_id, claimed_by_token_id, claimed_at, heartbeat_at, created_at, updated_at)
+     SELECT 'probe-' || $1::int || '-' || g, 'IDEA_GRILL', 'CLAIMED', $2, $3, $4, $5, now(), now(), now(), now() FROM generate_series(1, $6::int) g
+     RETURNING id`,
+    [++probes, world.statusUser.id, world.productId, world.ideaId, world.statusUser.agents[0]!.tokenId, count],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** How many jobs the database holds, by status (for the notes). */

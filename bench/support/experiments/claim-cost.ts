@@ -1,13 +1,15 @@
 // Where an HTTP claim's time goes, measured in-process (no HTTP) on the bench's
 // database: the token lookup, the bare claim statement through pg and Prisma,
 // the session-1 shape (claim + event in a Prisma interactive transaction), and
-// claimNextJob (today: one statement with the event, NOTIFY and job view).
-// 16 concurrent loops, like the claims benchmark. The variants without NOTIFY
-// or without the event that BENCHMARKS.md quotes are in this file's history.
-// Run: npm run build && node dist/bench/support/experiments/claim-cost.js
+// claimNextJob (today: one statement with budgets, the event, NOTIFY and job
+// view), and claimNextJob's own statement (captured from it, as
+// ../claim-churn.ts does) without its pg_notify, and without event and NOTIFY.
+// 16 concurrent loops, like the claims benchmark.
+// Run: npx tsx bench/support/experiments/claim-cost.ts
 import { authenticate, type AuthContext } from '../../../src/services/auth/tokens.ts';
 import { claimNextJob } from '../../../src/services/jobs/claim.ts';
 import { publishJobStatus } from '../../../src/services/jobs/job-events.ts';
+import type { Queryable } from '../../../src/db/queryable.ts';
 import { bareClaimStatement } from '../../claims.ts';
 import { startBenchEnvironment } from '../environment.ts';
 import { insertQueuedTaskJobs, seedUser, seedWorld, type BenchUser } from '../world.ts';
@@ -61,6 +63,15 @@ try {
     }),
   );
   await measure('claimNextJob (the service: one statement via pg)', (_user, _i, auth) => claimNextJob(pool, auth));
+  // the same statement, text captured from claimNextJob, with parts taken out
+  let captured = '';
+  const recorder = { query: async (config: { text: string }) => ((captured = config.text), { rows: [{ had_candidate: false, id: null }] }) } as unknown as Queryable;
+  await claimNextJob(recorder, { tokenId: 'x', userId: 'x', userName: 'x', admin: false });
+  const withoutNotify = captured.replace(/SELECT pg_notify\([^;]*?FROM stored_events\) AS message/s, 'SELECT 1 FROM stored_events');
+  const withoutEvent = withoutNotify.replace(/INSERT INTO change_events \(type, user_id, payload\)\s*SELECT type, user_id, event::jsonb FROM events\s*RETURNING seq, user_id, payload/s, 'SELECT 0::bigint AS seq, user_id, event::jsonb AS payload FROM events');
+  if (withoutNotify === captured || withoutEvent === withoutNotify) throw new Error('the claim statement changed shape: update the variants');
+  await measure("claimNextJob's statement without its pg_notify", (user, i) => pool.query({ name: 'claim-no-notify', text: withoutNotify, values: [user.agents[i]!.tokenId, user.id, kinds] }));
+  await measure("claimNextJob's statement without change event and NOTIFY", (user, i) => pool.query({ name: 'claim-no-event', text: withoutEvent, values: [user.agents[i]!.tokenId, user.id, kinds] }));
 } finally {
   await env.stop();
 }
