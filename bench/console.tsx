@@ -158,6 +158,7 @@ export async function benchConsole(): Promise<{ rows: BenchRow[]; failures: stri
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // 1. 100 consoles on the board's event stream (measured first, before the render loops leave garbage)
     const before = rssMb();
+    const heapBefore = process.memoryUsage().heapUsed;
     const clients = startConsoles();
     await clients.open(`${env.app.url}/console/events?board=${pbiId}`, cookie, consoles);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -165,7 +166,8 @@ export async function benchConsole(): Promise<{ rows: BenchRow[]; failures: stri
     const added = open - before;
     rows.push({ name: `RSS added by ${consoles} open consoles on the board's stream`, value: added, unit: 'MB', target: '< 30 MB', pass: added < 30 });
     if (added >= 30) failures.push(`${consoles} consoles added ${added.toFixed(1)} MB`);
-    notes.push(`app process RSS ${before.toFixed(0)} MB before the consoles, ${open.toFixed(0)} MB with them (after a GC each time)`);
+    const heapAdded = (process.memoryUsage().heapUsed - heapBefore) / (1024 * 1024);
+    notes.push(`app process RSS ${before.toFixed(0)} MB before the consoles, ${open.toFixed(0)} MB with them (after a GC each time); V8 heap used +${heapAdded.toFixed(1)} MB`);
 
     // 2. a change reaching all of them: a job's status through the agent API, a PR's state as a webhook writes it
     const claimed = await fetch(`${env.app.url}/api/v1/jobs/claim`, {
