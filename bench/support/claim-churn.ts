@@ -7,7 +7,7 @@
 // from claimNextJob, never copied), run inside a rolled-back transaction.
 //   npx tsx bench/support/claim-churn.ts [--claims 100000] [--depth 10000] [--workers 8]
 //     [--baseline]   the indexes and autovacuum settings as before this change
-//     [--naptime N]  the server's autovacuum_naptime in seconds (PostgreSQL's default: 60)
+//     [--naptime N]  the server's autovacuum_naptime in seconds (the app's: 1; PostgreSQL's default: 60)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   };
   console.log(
     `claim churn: ${options.claims} claims, ${options.depth} queued, ${options.workers} agents, ${options.baseline ? 'baseline schema' : 'migrated schema'}, ` +
-      `autovacuum_naptime ${options.naptimeSeconds ? `${options.naptimeSeconds}s` : 'default (60s)'}, no manual VACUUM after the seed`,
+      `autovacuum_naptime ${options.naptimeSeconds ? `${options.naptimeSeconds}s` : "the app's (1s)"}, no manual VACUUM after the seed`,
   );
   const result = await runClaimChurn(options);
   console.log(`\nfinal claim plan:\n${result.plan}`);
