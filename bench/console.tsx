@@ -90,7 +90,7 @@ async function seedBoard(env: BenchEnvironment) {
       finished_at: new Date(),
       reopened_at: new Date(),
       cancelled_job_ids: (await prisma.job.findMany({ where: { pbi_id: pbi.id, status: 'CANCELLED' }, select: { id: true } })).map((j) => j.id),
-      steps: { create: pbi.stories.map((story, i) => ({ branch: story.branch, action: i % 3 === 0 ? 'REVERT_PR' : 'CLOSE_PR', state: 'DONE', pull_number: i + 1 })) },
+      steps: { create: pbi.stories.map((story, i) => ({ position: i, branch: story.branch, action: i % 3 === 0 ? 'REVERT_PR' : 'CLOSE_PR', state: 'DONE', pull_number: i + 1 })) },
     },
   });
   return { pbiId: pbi.id, agentToken: agent.token };

@@ -153,7 +153,7 @@ describe('the documented answers are the answers', () => {
         status: 'DONE',
         finished_at: new Date(),
         cancelled_job_ids: [],
-        steps: { create: [{ branch: story.branch, action: 'REVERT_PR', state: 'DONE', pull_number: 5, revert_pull_number: 6, revert_pr_url: 'https://github.com/octocat/Hello-World/pull/6' }] },
+        steps: { create: [{ position: 0, branch: story.branch, action: 'REVERT_PR', state: 'DONE', pull_number: 5, revert_pull_number: 6, revert_pr_url: 'https://github.com/octocat/Hello-World/pull/6' }] },
       },
     });
     const view = await documented('GET /api/v1/admin/pbis/:id', `/api/v1/admin/pbis/${pbi.id}`);

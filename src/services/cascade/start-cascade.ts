@@ -17,6 +17,9 @@ export interface StartedCascade {
 
 export const cascadeQueue = (cascadeId: string) => `cascade:${cascadeId}`;
 
+/** The order steps run and show in: the plan's (`position`, set here). */
+export const cascadeStepOrder = { position: 'asc' } as const satisfies Prisma.CascadeStepOrderByWithRelationInput;
+
 // Failures in one PBI queue up on this lock, so exactly one of them opens the
 // cascade. A failing status call takes it before it locks its own job row: two
 // failures that each held their row and waited for the other would deadlock.
@@ -97,11 +100,12 @@ export async function startCascade(
       FROM recorded`;
   const cancelledIds = outcome!.cancelled_ids;
 
-  // one insert, one created_at: the steps keep the stories' order through their ids (cuid counts up);
+  // the steps keep the stories' order in `position` (ids are opaque, created_at is one for all);
   // `action` stays `delete_branch` until the step reads GitHub and decides
   await tx.cascadeStep.createMany({
-    data: stories.map((story) => ({
+    data: stories.map((story, position) => ({
       cascade_id: cascade.id,
+      position,
       branch: story.branch,
       story_id: story.id,
       action: 'DELETE_BRANCH' as const,

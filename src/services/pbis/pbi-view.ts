@@ -4,6 +4,7 @@
 import type { PrismaClient } from '../../db/client.ts';
 import { pbiTaskJobs, type PbiTaskJobRow } from '../../db/sql/pbi-task-jobs.ts';
 import type { JobStatus, VerifyResult } from '../../generated/prisma/client.ts';
+import { cascadeStepOrder } from '../cascade/start-cascade.ts';
 import { notFound } from '../errors.ts';
 import { iso, lower, lowerOrNull } from '../present.ts';
 
@@ -17,7 +18,7 @@ export async function getPbiView(prisma: PrismaClient, pbiId: string) {
       include: {
         // a story's PRs and a cascade's steps are few: Prisma's nested reads are fine here
         stories: { orderBy: { position: 'asc' }, include: { pull_requests: { orderBy: { created_at: 'desc' } } } },
-        cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] } } },
+        cascades: { orderBy: { created_at: 'asc' }, include: { steps: { orderBy: cascadeStepOrder } } },
       },
     }),
     pbiTaskJobs(prisma, pbiId, pbiViewJobsPerTask),
