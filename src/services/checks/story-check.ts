@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { JobStatus, VerifyResult } from '../../generated/prisma/client.ts';
 import { latestJobPerTask } from '../../db/sql/latest-job-per-task.ts';
 import type { AppServices } from '../app-services.ts';
+import { presentUsage, presentUsageTotals } from '../jobs/job-usage.ts';
 import { splitRepo } from '../github/branches.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
 import { decideCheckState, renderCheckOutput, type TaskRow } from './check-state.ts';
@@ -26,9 +27,10 @@ export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | '
     status: task.status as JobStatus | null,
     verifyResult: task.verify_result as VerifyResult | null,
     summary: task.summary,
+    usage: task.job_id === null ? null : presentUsage(task),
   }));
   const state = decideCheckState(rows, cascaded);
-  const output = renderCheckOutput(story.title, rows, state);
+  const output = renderCheckOutput(story.title, rows, state, presentUsageTotals(story));
   const fields = {
     status: state.status,
     ...(state.conclusion ? { conclusion: state.conclusion } : {}),
