@@ -126,8 +126,8 @@ describe('story pull requests (S7) and the check run', () => {
       status: 'in_progress',
       output: {
         title: '1/2 tasks done, work in progress',
-        summary: 'Story: A story',
-        text: '| task | job | verify | summary |\n| --- | --- | --- | --- |\n| Form | done | aligned | Built the login form component |\n| Styles | queued | – | – |',
+        summary: 'Story: A story\n\n**Story total** (every job of the story, earlier attempts included): 0 input, 0 output, 0 cache-read and 0 cache-write tokens; $0.00',
+        text: '| task | job | verify | tokens | cost | summary |\n| --- | --- | --- | --- | --- | --- |\n| Form | done | aligned | – | – | Built the login form component |\n| Styles | queued | – | – | – | – |\n\nTokens and cost per task are its latest job\'s, as its agent last reported them.',
       },
     });
 
@@ -162,8 +162,8 @@ describe('story pull requests (S7) and the check run', () => {
       completed_at: expect.any(String),
       output: {
         title: 'All 2 tasks done',
-        summary: 'Story: A story',
-        text: '| task | job | verify | summary |\n| --- | --- | --- | --- |\n| Form | done | aligned | Built the login form component |\n| Styles | done | aligned | Added the styles for the form |',
+        summary: 'Story: A story\n\n**Story total** (every job of the story, earlier attempts included): 0 input, 0 output, 0 cache-read and 0 cache-write tokens; $0.00',
+        text: '| task | job | verify | tokens | cost | summary |\n| --- | --- | --- | --- | --- | --- |\n| Form | done | aligned | – | – | Built the login form component |\n| Styles | done | aligned | – | – | Added the styles for the form |\n\nTokens and cost per task are its latest job\'s, as its agent last reported them.',
       },
     });
     expect(await app.db.prisma.checkRun.count({ where: { story_id: story.id } })).toBe(1);
