@@ -13,49 +13,45 @@ import type { PullRequest } from '../../generated/prisma/client.ts';
 import { productOfRepositorySql } from './repository-identity.ts';
 import type { Statement } from './run-statement.ts';
 
-/** Our PR record as the Prisma model has it: TIMESTAMP(3) columns hold UTC, BIGINT as text. `prefix` names the columns apart from others. */
-export const pullRequestColumns = (alias: string, prefix = '') => {
-  const c = (column: string, expression = `${alias}.${column}`) => `${expression} AS ${prefix}${column}`;
-  const utc = (column: string) => c(column, `${alias}.${column} AT TIME ZONE 'UTC'`);
-  const text = (column: string) => c(column, `${alias}.${column}::text`);
-  return [
-    c('id'), c('product_id'), c('story_id'), c('repo'), c('number'), text('github_id'), c('title'), c('body'), c('html_url'),
-    c('head_ref'), c('head_sha'), c('head_repo'), text('repo_id'), text('head_repo_id'), c('base_ref'), text('state'), utc('merged_at'),
-    utc('closed_at'), c('merge_commit_sha'), text('merge_method'), c('merge_parent_sha'), c('created_by_app'), utc('github_updated_at'),
-    utc('created_at'), utc('updated_at'),
-  ].join(', ');
-};
+/**
+ * How each column of our PR record is read so that pg gives what Prisma's model
+ * has: TIMESTAMP(3) columns hold UTC (`utc`), BIGINT and enums come as text
+ * (`text`; BIGINT turned back into bigint by pullRequestOf). The keys are the
+ * model's fields, checked by the compiler: a column added to the schema does not
+ * compile until it is read here, so hand-read rows never lack a field.
+ */
+const pullColumnReads = {
+  id: 'plain', product_id: 'plain', story_id: 'plain', repo: 'plain', number: 'plain', github_id: 'bigint', title: 'plain',
+  body: 'plain', html_url: 'plain', head_ref: 'plain', head_sha: 'plain', head_repo: 'plain', repo_id: 'bigint',
+  head_repo_id: 'bigint', base_ref: 'plain', state: 'text', merged_at: 'utc', closed_at: 'utc', merge_commit_sha: 'plain',
+  merge_method: 'text', merge_parent_sha: 'plain', created_by_app: 'plain', github_updated_at: 'utc', created_at: 'utc',
+  updated_at: 'utc',
+} as const satisfies Record<keyof PullRequest, 'plain' | 'text' | 'bigint' | 'utc'>;
+type PullColumn = keyof typeof pullColumnReads;
+const pullColumns = Object.keys(pullColumnReads) as PullColumn[];
 
-export type PullRow = Omit<PullRequest, 'github_id' | 'repo_id' | 'head_repo_id'> & { github_id: string | null; repo_id: string | null; head_repo_id: string | null };
-const bigintOf = (text: string | null) => (text === null ? null : BigInt(text));
+/** Our PR record's columns as pullColumnReads reads them; `prefix` names the columns apart from others. */
+export const pullRequestColumns = (alias: string, prefix = '') =>
+  pullColumns
+    .map((column) => {
+      const read = pullColumnReads[column];
+      const expression = read === 'utc' ? `${alias}.${column} AT TIME ZONE 'UTC'` : read === 'plain' ? `${alias}.${column}` : `${alias}.${column}::text`;
+      return `${expression} AS ${prefix}${column}`;
+    })
+    .join(', ');
+
+type BigintColumn = { [C in PullColumn]: (typeof pullColumnReads)[C] extends 'bigint' ? C : never }[PullColumn];
+export type PullRow = Omit<PullRequest, BigintColumn> & Record<BigintColumn, string | null>;
+
 /** A row of pullRequestColumns (its `prefix` stripped) as the Prisma model. */
-export const pullRequestOf = (row: PullRow): PullRequest => ({
-  id: row.id,
-  product_id: row.product_id,
-  story_id: row.story_id,
-  repo: row.repo,
-  number: row.number,
-  github_id: bigintOf(row.github_id),
-  title: row.title,
-  body: row.body,
-  html_url: row.html_url,
-  head_ref: row.head_ref,
-  head_sha: row.head_sha,
-  head_repo: row.head_repo,
-  repo_id: bigintOf(row.repo_id),
-  head_repo_id: bigintOf(row.head_repo_id),
-  base_ref: row.base_ref,
-  state: row.state,
-  merged_at: row.merged_at,
-  closed_at: row.closed_at,
-  merge_commit_sha: row.merge_commit_sha,
-  merge_method: row.merge_method,
-  merge_parent_sha: row.merge_parent_sha,
-  created_by_app: row.created_by_app,
-  github_updated_at: row.github_updated_at,
-  created_at: row.created_at,
-  updated_at: row.updated_at,
-});
+export const pullRequestOf = (row: PullRow): PullRequest => {
+  const record: Record<string, unknown> = {};
+  for (const column of pullColumns) {
+    const value = row[column];
+    record[column] = pullColumnReads[column] === 'bigint' && value !== null ? BigInt(value as string) : value;
+  }
+  return record as PullRequest;
+};
 
 /**
  * $1 repository id, $2 lower-cased names, $3 delivery id, $4 PR number, $5 head branch.

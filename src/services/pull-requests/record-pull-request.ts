@@ -8,8 +8,8 @@
 // The decision is planPullWrite (pure); writePull carries it out in one
 // statement (src/db/sql/pull-request-delivery.ts), which a webhook delivery
 // also runs without a transaction (pull-request-delivery.ts).
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/queryable.ts';
+import { newRowId } from '../../db/row-id.ts';
 import {
   insertPullRequestStatements,
   lockPullRequestStatement,
@@ -105,7 +105,7 @@ export function planPullWrite(product: ProductRef, held: HeldPullRequest | null,
     if (!story) return { ...notOurs, reason: `head ${pull.headRef} is not a story branch of ${product.repo}` };
     const now = new Date();
     const record: PullRequest = {
-      id: randomUUID(), // ids are opaque text; Prisma's cuid() is not available outside its client
+      id: newRowId(), // Prisma's generator: the row's id does not tell who wrote it
       product_id: product.id,
       story_id: story.id,
       number: pull.number,
