@@ -9,7 +9,7 @@ function untouchableContext(overrides: Partial<UndoContext> = {}): UndoContext {
   return {
     prisma: refuse as UndoContext['prisma'],
     pool: refuse as UndoContext['pool'],
-    octokit: refuse as UndoContext['octokit'],
+    github: refuse as UndoContext['github'],
     repo: { owner: 'acme', repo: 'shop' },
     product: { id: 'p', repo: 'acme/shop', base_branch: 'develop', github_repo_id: 7n, repo_updated_at: null } as UndoContext['product'],
     repositoryId: 7n,

@@ -76,13 +76,13 @@ describe('the GitHub deadline is per attempt on the wire', { timeout: 90_000 }, 
     world.fake.commitToBranch(world.repo, 'talk', { 'talk.txt': 'talk\n' }, 'Something to talk about');
     const number = world.fake.openPull(world.repo, { head: 'talk', base: 'main', title: 'A discussion' });
     const [owner, repo] = world.repo.split('/') as [string, string];
-    const octokit = await world.app.services.github.installation(world.fake.installationFor(owner));
+    const github = await world.app.services.github.installation(world.fake.installationFor(owner));
     world.fake.clearCalls();
     // comments are paced 3 s apart per installation (plugin-throttling's notification queue):
     // the fourth waits 9 s in the queue, well past the 5 s deadline
     const bodies = ['one', 'two', 'three', 'four'];
     const started = performance.now();
-    const answers = await Promise.allSettled(bodies.map((body) => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })));
+    const answers = await Promise.allSettled(bodies.map((body) => github.commentOnPullRequest({ owner, repo }, number, body)));
     const took = performance.now() - started;
     expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(world.fake.comments(world.repo, number).map((c) => c.body).sort()).toEqual([...bodies].sort());
@@ -120,22 +120,22 @@ describe('a write is sent once', { timeout: 60_000 }, () => {
     world.fake.commitToBranch(world.repo, 'talk-twice', { 'talk-twice.txt': 'x\n' }, 'More to talk about');
     const number = world.fake.openPull(world.repo, { head: 'talk-twice', base: 'main', title: 'Another discussion' });
     const [owner, repo] = world.repo.split('/') as [string, string];
-    const octokit = await world.app.services.github.installation(world.fake.installationFor(owner));
+    const github = await world.app.services.github.installation(world.fake.installationFor(owner));
     world.fake.clearCalls();
     world.fake.faults.inject({ route: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments', times: 1, status: 502, afterEffect: true });
-    await expect(octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: 'once' })).rejects.toMatchObject({ status: 502 });
+    await expect(github.commentOnPullRequest({ owner, repo }, number, 'once')).rejects.toMatchObject({ status: 502 });
     expect(world.fake.calls.filter((c) => c.route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments')).toHaveLength(1);
     expect(world.fake.comments(world.repo, number).map((c) => c.body)).toEqual(['once']);
   });
 
   it('a read that answered 502 is retried (plugin-retry, reads only)', async () => {
     const [owner, repo] = world.repo.split('/') as [string, string];
-    const octokit = await world.app.services.github.installation(world.fake.installationFor(owner));
+    const github = await world.app.services.github.installation(world.fake.installationFor(owner));
     world.fake.clearCalls();
-    world.fake.faults.inject({ route: 'GET /repos/{owner}/{repo}/branches/{branch}', times: 1, status: 502 });
-    const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch: 'main' });
-    expect(data.name).toBe('main');
-    expect(world.fake.calls.filter((c) => c.route === 'GET /repos/{owner}/{repo}/branches/{branch}').map((c) => c.status)).toEqual([502, 200]);
+    world.fake.faults.inject({ route: 'GET /repos/{owner}/{repo}', times: 1, status: 502 });
+    const repository = await github.readRepository({ owner, repo });
+    expect(repository.fullName).toBe(world.repo);
+    expect(world.fake.calls.filter((c) => c.route === 'GET /repos/{owner}/{repo}').map((c) => c.status)).toEqual([502, 200]);
   });
 });
 

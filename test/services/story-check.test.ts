@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '../../src/generated/prisma/client.ts';
 import { storyDoneSummaries } from '../../src/db/sql/story-done-summaries.ts';
 import { refreshStoryCheck } from '../../src/services/checks/story-check.ts';
-import type { GitHubAccess, Octokit } from '../../src/services/github/access.ts';
 import { claimTask, finishTask, startCascadeWorld, until, type CascadeWorld } from '../cascade/support.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { fakeGitHubAccess, FakeGitHubPort } from '../support/fake-github-port.ts';
 import { jobReads, recordingDatabase, type RecordingDatabase } from '../support/recording-database.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedUser } from '../support/seed.ts';
 
@@ -93,19 +93,20 @@ describe('the check refresh reads', () => {
     await prisma.pullRequest.create({
       data: { product_id: product.id, story_id: story.id, repo: product.repo, number: 3, title: 'ST-1: A story', html_url: 'https://github.com/x/pull/3', head_ref: story.branch, head_sha: 'c'.repeat(40), base_ref: 'main', state: 'OPEN' },
     });
-    const github = stubChecksGitHub();
+    const github = new FakeGitHubPort();
 
     recorded.statements.length = 0;
-    expect(await refreshStoryCheck({ prisma: recorded.prisma, github: github.access }, story.id)).toBe('created');
+    expect(await refreshStoryCheck({ prisma: recorded.prisma, github: fakeGitHubAccess(github) }, story.id)).toBe('created');
 
     const reads = jobReads(recorded.statements);
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatch(/LIMIT 1/);
-    const created = github.calls.find((c) => c.name === 'create')!;
-    expect(created.params).toMatchObject({ name: 'Scrum4Me', head_sha: 'c'.repeat(40), external_id: `scrum4me:${story.id}:${'c'.repeat(40)}`, status: 'in_progress' });
-    const text = (created.params.output as { text: string }).text;
+    expect(github.methods()).toEqual(['findCheckRun', 'createCheckRun']);
+    const [repo, headSha, externalId, fields] = github.calls[1]!.args as [unknown, string, string, { status: string; output: { text: string } }];
+    expect([repo, headSha, externalId]).toEqual([{ owner: product.repo.split('/')[0], repo: product.repo.split('/')[1] }, 'c'.repeat(40), `scrum4me:${story.id}:${'c'.repeat(40)}`]);
+    expect(fields.status).toBe('in_progress');
+    const text = fields.output.text;
     expect(text.split('\n').slice(2)).toEqual(['| Form | done | aligned | Form built |', '| Styles | running | – | – |', '| Never queued | not queued | – | – |']);
-    expect(github.calls.map((c) => c.name)).toEqual(['listForRef', 'create']);
   });
 });
 
@@ -142,17 +143,3 @@ describe("the story PR body's summaries", () => {
     expect(await storyDoneSummaries(test.db.pool, story.id)).toEqual(await storyDoneSummaries(prisma, story.id));
   });
 });
-
-/** The installation octokit's checks API, answering as GitHub does for a sha with no runs yet. */
-function stubChecksGitHub() {
-  const calls: { name: string; params: Record<string, unknown> }[] = [];
-  const record = (name: string, data: unknown) => async (params: Record<string, unknown>) => {
-    calls.push({ name, params });
-    return { data };
-  };
-  const octokit = {
-    rest: { checks: { listForRef: record('listForRef', { total_count: 0, check_runs: [] }), create: record('create', { id: 77 }), update: record('update', { id: 77 }) } },
-  } as unknown as Octokit;
-  const access: GitHubAccess = { app: async () => octokit, installation: async () => octokit };
-  return { calls, access };
-}

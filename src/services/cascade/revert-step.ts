@@ -6,8 +6,6 @@
 //   calls: the revert (docs/revert.md: 4–8), POST pulls, POST issues/{n}/comments
 import type { MergeMethod } from '../../generated/prisma/client.ts';
 import { readMergeShape } from '../pull-requests/merge-method.ts';
-import { commentOnPullRequest, hasCommentWithMarker, openPullRequest } from '../github/pull-requests.ts';
-import { createRevertCommit, octokitRevertPort } from '../revert/index.ts';
 import { revertBranchName } from './plan-steps.ts';
 import type { StepPull } from './step-pull.ts';
 import { commentMarker, quoteError, type SaveProgress, type StepOutcome, type StepProgress, type StepRecord, type UndoContext } from './undo-context.ts';
@@ -28,7 +26,7 @@ export async function revertMergedPullRequest(
     let method: MergeMethod | null = pr.mergeMethod;
     let parentSha = pr.mergeParentSha;
     if (!method || (method === 'REBASE' && !parentSha)) {
-      const shape = await readMergeShape(ctx.octokit, ctx.repo, { number: pr.number, mergeCommitSha: pr.mergeCommitSha });
+      const shape = await readMergeShape(ctx.github, ctx.repo, { number: pr.number, mergeCommitSha: pr.mergeCommitSha });
       if (shape.method === null) {
         return done({ state: 'FAILED', warning: `cannot tell how PR #${pr.number} was merged (${shape.reason}): revert it by hand` });
       }
@@ -38,7 +36,7 @@ export async function revertMergedPullRequest(
     }
     const revertBranch = revertBranchName(step.branch, ctx.failedJob.id);
     await ctx.beforeWrite();
-    const result = await createRevertCommit(octokitRevertPort(ctx.octokit), {
+    const result = await ctx.github.createRevertCommit({
       owner: ctx.repo.owner,
       repo: ctx.repo.repo,
       baseBranch: ctx.product.base_branch,
@@ -52,10 +50,9 @@ export async function revertMergedPullRequest(
     if (result.kind === 'conflict') {
       if (!progress.manual_revert_commented) {
         const tag = commentMarker(ctx.cascadeId, step.branch, 'manual-revert');
-        if (!(resumed && (await hasCommentWithMarker(ctx.octokit, ctx.repo, pr.number, tag)))) {
+        if (!(resumed && (await ctx.github.hasCommentWithMarker(ctx.repo, pr.number, tag)))) {
           await ctx.beforeWrite();
-          await commentOnPullRequest(
-            ctx.octokit,
+          await ctx.github.commentOnPullRequest(
             ctx.repo,
             pr.number,
             `The Scrum4Me PBI fail-cascade could not revert this PR automatically: ${ctx.product.base_branch} has changed the same lines since. ` +
@@ -67,22 +64,22 @@ export async function revertMergedPullRequest(
       return done({ state: 'FAILED', warning: `reverting PR #${pr.number} conflicts with ${ctx.product.base_branch}: manual revert needed (commented on the PR)` });
     }
     await ctx.beforeWrite();
-    const opened = await openPullRequest(ctx.octokit, ctx.repo, {
+    const { pull: opened } = await ctx.github.openPullRequest(ctx.repo, {
       title: `Revert "${pr.title}"`,
       head: revertBranch,
       base: ctx.product.base_branch,
       body:
         `Reverts #${pr.number} (${pr.htmlUrl}).\n\nThe Scrum4Me PBI fail-cascade opened this PR because task job \`${ctx.failedJob.id}\` failed:\n\n` +
         `${quoteError(ctx.failedJob.error)}\n\nIt is not merged automatically: review it, then merge it to undo #${pr.number}.`,
+      maintainerCanModify: false,
     });
-    await save({ revert_pr: opened.number, revert_pr_url: opened.htmlUrl });
+    await save({ revert_pr: opened.number, revert_pr_url: opened.html_url });
   }
   if (!progress.original_commented) {
     const tag = commentMarker(ctx.cascadeId, step.branch, 'reverted');
-    if (!(resumed && (await hasCommentWithMarker(ctx.octokit, ctx.repo, pr.number, tag)))) {
+    if (!(resumed && (await ctx.github.hasCommentWithMarker(ctx.repo, pr.number, tag)))) {
       await ctx.beforeWrite();
-      await commentOnPullRequest(
-        ctx.octokit,
+      await ctx.github.commentOnPullRequest(
         ctx.repo,
         pr.number,
         `Task job \`${ctx.failedJob.id}\` in this PBI failed, so the Scrum4Me PBI fail-cascade opened a revert of this PR for review: ${progress.revert_pr_url}\n\n${tag}`,

@@ -8,11 +8,12 @@
 import type { AppServices } from '../app-services.ts';
 import { isTransientGitHubError } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
+import type { InstallationGitHub, RepositoryGuards } from '../github/port.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { lower } from '../present.ts';
-import { readRepositoryGuards, type RepositoryGuards } from './cascade-github.ts';
 import { finishCascade } from './finish-cascade.ts';
+import { cascadeStepOrder } from './start-cascade.ts';
 import { openStepLocks, StepLockLost } from './step-lock.ts';
 import { undoBranch, type StepOutcome, type StepProgress } from './undo-branch.ts';
 
@@ -36,7 +37,7 @@ export async function runCascade(services: Services, cascadeId: string, options:
   const { prisma } = services;
   const cascade = await prisma.cascade.findUnique({
     where: { id: cascadeId },
-    include: { steps: { orderBy: [{ created_at: 'asc' }, { id: 'asc' }] }, failed_job: { include: { product: { include: { installation: true } } } } },
+    include: { steps: { orderBy: cascadeStepOrder }, failed_job: { include: { product: { include: { installation: true } } } } },
   });
   if (!cascade || cascade.status === 'DONE') return;
   const product = cascade.failed_job.product;
@@ -74,18 +75,18 @@ export async function runCascade(services: Services, cascadeId: string, options:
       if (accessProblem || product.installation_id === null) {
         await failAll((branch) => `${accessProblem ?? 'no installation'}; undo ${branch} by hand`);
       } else {
-        let octokit;
+        let github: InstallationGitHub | undefined;
         let guards: RepositoryGuards | undefined;
         try {
-          octokit = await services.github.installation(product.installation_id);
-          guards = await readRepositoryGuards(octokit, splitRepo(product.repo));
+          github = await services.github.installation(product.installation_id);
+          guards = await github.readRepositoryGuards(splitRepo(product.repo));
         } catch (error) {
           if (isTransientGitHubError(error) && !lastAttempt) throw error;
           await failAll((branch) => `GitHub kept failing (${describe(error)}): undo ${branch} by hand`);
         }
-        if (octokit && guards) {
+        if (github && guards) {
           const repositoryGuards = guards;
-          const client = octokit;
+          const client = github;
           // S19: the name now answers for another repository (renamed away, then taken). Only an id
           // tells; a product that does not know its id yet takes what its name answers for (a
           // renamed repository redirects, so the name GitHub gives back may differ)
@@ -105,7 +106,7 @@ export async function runCascade(services: Services, cascadeId: string, options:
                   {
                     prisma,
                     pool: services.pool,
-                    octokit: client,
+                    github: client,
                     repo: splitRepo(product.repo),
                     product,
                     repositoryId: product.github_repo_id ?? repositoryGuards.id,

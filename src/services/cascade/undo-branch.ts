@@ -11,8 +11,7 @@
 //   no PR:     delete ref                                                   = read + 1
 // On a resumed attempt a comment is written only if no comment with its
 // hidden marker is there (GET issues/{n}/comments).
-import { deleteBranch, branchExists } from './cascade-github.ts';
-import { closePullRequest, commentOnPullRequest, hasCommentWithMarker, readPullRequest, readPullRequestForBranch, type ListedPull } from '../github/pull-requests.ts';
+import type { ListedPull } from '../github/port.ts';
 import { mergeCascadeStepProgressSql, saveCascadeStepDecisionSql } from '../../db/sql/cascade-step-progress.ts';
 import { decideStep, sameDecision, type StepDecision } from './decide-step.ts';
 import { revertMergedPullRequest } from './revert-step.ts';
@@ -35,11 +34,11 @@ export async function undoBranch(ctx: UndoContext, step: StepRecord): Promise<St
   if (step.branch === ctx.product.base_branch || step.branch === ctx.untouchable.defaultBranch) {
     return { action: 'SKIP', state: 'SKIPPED', warning: `${step.branch} is the base or default branch: never touched` };
   }
-  if (progress.probe === 'ref' && !progress.decided && !(await branchExists(ctx.octokit, ctx.repo, step.branch))) {
+  if (progress.probe === 'ref' && !progress.decided && !(await ctx.github.branchExists(ctx.repo, step.branch))) {
     return { action: 'DELETE_BRANCH', state: 'DONE', pullNumber: null, note: 'no branch and no PR on GitHub: nothing to undo' };
   }
 
-  const read = await readPullRequestForBranch(ctx.octokit, ctx.repo, step.branch, ctx.repositoryId);
+  const read = await ctx.github.readPullRequestForBranch(ctx.repo, step.branch, ctx.repositoryId);
   // S19: a PR on a branch of that name in another repository (a fork) is not ours
   const foreign = read.foreign.map((p) => `PR #${p.number} from ${p.head.repo?.full_name ?? '(a deleted fork)'} is not in ${ctx.product.repo}: not touched`);
   const decision = decideStep(read.pulls.map((p) => ({ number: p.number, state: stateOf(p) })), progress.decided);
@@ -51,7 +50,7 @@ export async function undoBranch(ctx: UndoContext, step: StepRecord): Promise<St
   } else {
     const listed = read.pulls.find((p) => p.number === decision.pull);
     // a PR acted on earlier that the one-page list no longer shows: read it alone
-    const pull = await recordFreshPull(ctx.pool, ctx.product, listed ?? (await readPullRequest(ctx.octokit, ctx.repo, decision.pull)));
+    const pull = await recordFreshPull(ctx.pool, ctx.product, listed ?? (await ctx.github.readPullRequest(ctx.repo, decision.pull)));
     if (decision.action === 'CLOSE_PR') outcome = await closeOpenPullRequest(ctx, step, pull, progress, save, resumed);
     else if (decision.action === 'REVERT_PR') outcome = await revertMergedPullRequest(ctx, step, pull, progress, save, resumed);
     else outcome = await deleteTheBranch(ctx, step, progress, save, pull.number);
@@ -77,7 +76,7 @@ async function closeOpenPullRequest(ctx: UndoContext, step: StepRecord, pr: Step
     // closed already: our close whose answer was lost, or a person's; either way no second close
     if (pr.state === 'OPEN') {
       await ctx.beforeWrite();
-      const closed = await recordFreshPull(ctx.pool, ctx.product, await closePullRequest(ctx.octokit, ctx.repo, pr.number));
+      const closed = await recordFreshPull(ctx.pool, ctx.product, await ctx.github.closePullRequest(ctx.repo, pr.number));
       if (closed.state === 'MERGED') {
         // merged between the read and the close: undo it with a revert instead
         await decide(ctx, step.id, progress, { action: 'REVERT_PR', pull: pr.number });
@@ -88,10 +87,9 @@ async function closeOpenPullRequest(ctx: UndoContext, step: StepRecord, pr: Step
   }
   if (!progress.commented) {
     const tag = commentMarker(ctx.cascadeId, step.branch, 'closed');
-    if (!(resumed && (await hasCommentWithMarker(ctx.octokit, ctx.repo, pr.number, tag)))) {
+    if (!(resumed && (await ctx.github.hasCommentWithMarker(ctx.repo, pr.number, tag)))) {
       await ctx.beforeWrite();
-      await commentOnPullRequest(
-        ctx.octokit,
+      await ctx.github.commentOnPullRequest(
         ctx.repo,
         pr.number,
         `Closed by the Scrum4Me PBI fail-cascade: task job \`${ctx.failedJob.id}\` in this PBI failed.\n\n${quoteError(ctx.failedJob.error)}\n\n` +
@@ -105,7 +103,7 @@ async function closeOpenPullRequest(ctx: UndoContext, step: StepRecord, pr: Step
   }
   if (!progress.branch_deleted) {
     await ctx.beforeWrite();
-    await deleteBranch(ctx.octokit, ctx.repo, step.branch);
+    await ctx.github.deleteBranch(ctx.repo, step.branch);
     await save({ branch_deleted: true });
   }
   return { action: 'CLOSE_PR', state: 'DONE', pullNumber: pr.number };
@@ -118,7 +116,7 @@ async function deleteTheBranch(ctx: UndoContext, step: StepRecord, progress: Ste
   }
   if (!progress.branch_deleted) {
     await ctx.beforeWrite();
-    const result = await deleteBranch(ctx.octokit, ctx.repo, step.branch);
+    const result = await ctx.github.deleteBranch(ctx.repo, step.branch);
     await save({ branch_deleted: true });
     if (result === 'missing') return { action: 'DELETE_BRANCH', state: 'DONE', pullNumber, warning: `${step.branch} did not exist on GitHub: nothing to delete` };
   }

@@ -3,8 +3,7 @@
 import type pg from 'pg';
 import type { PrismaClient } from '../../db/client.ts';
 import type { CascadeStepAction, CascadeStepState } from '../../generated/prisma/client.ts';
-import type { Octokit } from '../github/access.ts';
-import type { Repo } from '../github/pull-requests.ts';
+import type { InstallationGitHub, Repo } from '../github/port.ts';
 import type { ProductRef } from '../pull-requests/record-pull-request.ts';
 import type { StepDecision } from './decide-step.ts';
 
@@ -38,7 +37,7 @@ export interface StepOutcome {
 export interface UndoContext {
   prisma: PrismaClient;
   pool: pg.Pool;
-  octokit: Octokit;
+  github: InstallationGitHub;
   repo: Repo;
   product: ProductRef & { base_branch: string };
   /** the GitHub id of the product's repository: its own, or (not known yet) what its name answers for */

@@ -11,9 +11,9 @@ import { presentUsage, presentUsageTotals } from '../jobs/job-usage.ts';
 import { splitRepo } from '../github/branches.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
 import { decideCheckState, renderCheckOutput, type TaskRow } from './check-state.ts';
-import { checkRunExternalId, createStoryCheckRun, findStoryCheckRun, updateStoryCheckRun } from './check-run-github.ts';
+import { checkRunExternalId } from '../github/check-runs.ts';
 
-export { checkRunName } from './check-run-github.ts';
+export { checkRunName } from '../github/check-runs.ts';
 
 export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | 'github'>, storyId: string, options: { resend?: boolean } = {}): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
   const { prisma } = services;
@@ -40,20 +40,20 @@ export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | '
   const digest = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   const existing = await prisma.checkRun.findUnique({ where: { story_id_head_sha: { story_id: storyId, head_sha: pr.head_sha } } });
   if (existing?.sent_digest === digest && !options.resend) return 'unchanged';
-  const octokit = await services.github.installation(story.product.installation_id);
+  const github = await services.github.installation(story.product.installation_id);
   const repo = splitRepo(story.product.repo);
   const sent = { ...fields, ...(state.conclusion ? { completed_at: new Date().toISOString() } : {}) };
   const saved = { status: state.status, conclusion: state.conclusion, sent_digest: digest };
   if (existing) {
-    await updateStoryCheckRun(octokit, repo, Number(existing.github_id), sent);
+    await github.updateCheckRun(repo, Number(existing.github_id), sent);
     await prisma.checkRun.update({ where: { id: existing.id }, data: saved });
     return 'updated';
   }
   // No record: a run may still be on GitHub (created, then the answer or the process was lost).
   const externalId = checkRunExternalId(storyId, pr.head_sha);
-  const found = await findStoryCheckRun(octokit, repo, pr.head_sha, externalId);
-  if (found) await updateStoryCheckRun(octokit, repo, found.id, sent);
-  const run = found ?? (await createStoryCheckRun(octokit, repo, pr.head_sha, externalId, sent));
+  const found = await github.findCheckRun(repo, pr.head_sha, externalId);
+  if (found) await github.updateCheckRun(repo, found.id, sent);
+  const run = found ?? (await github.createCheckRun(repo, pr.head_sha, externalId, sent));
   await prisma.checkRun.upsert({
     where: { story_id_head_sha: { story_id: storyId, head_sha: pr.head_sha } },
     create: { story_id: storyId, pull_request_id: pr.id, head_sha: pr.head_sha, github_id: BigInt(run.id), ...saved },

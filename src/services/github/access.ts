@@ -1,16 +1,19 @@
-// The app's way into GitHub: app-level (JWT) and installation octokits, always
-// Probot's (so GHE_HOST, retries and throttling apply), with call metrics.
+// The app's way into GitHub: the port (port.ts) as the app (JWT) or as an
+// installation, backed by Probot's Octokit (so GHE_HOST, retries and throttling
+// apply), with call metrics. Octokit itself stays inside src/services/github/.
 import type { Probot, ProbotOctokit } from 'probot';
 import type { Metrics } from '../../metrics.ts';
 import { DomainError } from '../errors.ts';
+import { octokitAppGitHub, octokitInstallationGitHub } from './octokit-port.ts';
+import type { AppGitHub, InstallationGitHub } from './port.ts';
 
 export type Octokit = ProbotOctokit;
 
 export interface GitHubAccess {
   /** authenticated as the app (JWT): installations and app-level endpoints */
-  app(): Promise<Octokit>;
+  app(): Promise<AppGitHub>;
   /** authenticated as an installation: everything on its repositories */
-  installation(installationId: number | bigint): Promise<Octokit>;
+  installation(installationId: number | bigint): Promise<InstallationGitHub>;
 }
 
 export function probotGitHubAccess(probot: Probot, metrics: Metrics): GitHubAccess {
@@ -33,10 +36,10 @@ export function probotGitHubAccess(probot: Probot, metrics: Metrics): GitHubAcce
   };
   return {
     async app() {
-      return instrument(await probot.auth());
+      return octokitAppGitHub(instrument(await probot.auth()));
     },
     async installation(installationId) {
-      return instrument(await probot.auth(Number(installationId)));
+      return octokitInstallationGitHub(instrument(await probot.auth(Number(installationId))));
     },
   };
 }

@@ -27,8 +27,8 @@ export async function checkStoryBranchPushed(github: GitHubAccess, product: Prod
   }
   const what = `checking the push of ${branch} on ${product.repo}`;
   try {
-    const octokit = await github.installation(product.installation_id!);
-    return await checkPushedWork(octokit, splitRepo(product.repo), product.base_branch, branch);
+    const installation = await github.installation(product.installation_id!);
+    return await installation.compareBranch(splitRepo(product.repo), product.base_branch, branch);
   } catch (error) {
     throw githubFailure(error, what);
   }

@@ -17,12 +17,8 @@ export async function issueGitToken(services: Pick<AppServices, 'prisma' | 'gith
   try {
     const app = await services.github.app();
     // POST /app/installations/{id}/access_tokens with GitHub's own scoping
-    const { data } = await app.rest.apps.createInstallationAccessToken({
-      installation_id: Number(job.product.installation_id),
-      repositories: [repo],
-      permissions: { contents: 'write' },
-    });
-    return { token: data.token, expires_at: data.expires_at, repository: job.product.repo, permissions: data.permissions ?? { contents: 'write' } };
+    const token = await app.createInstallationToken(Number(job.product.installation_id), repo, { contents: 'write' });
+    return { token: token.token, expires_at: token.expiresAt, repository: job.product.repo, permissions: token.permissions ?? { contents: 'write' } };
   } catch (error) {
     const status = statusOf(error);
     if (status === 404 || status === 422) {

@@ -67,26 +67,39 @@ export async function hasCommentWithMarker(octokit: Octokit, repo: Repo, pullNum
   return comments.some((comment) => comment.body?.includes(marker));
 }
 
+export type OpenedPull = { kind: 'opened'; pull: FullPull } | { kind: 'adopted'; pull: ListedPull };
+
 /**
  * `POST /repos/{o}/{r}/pulls` (not retried). A 422 because a PR on that head is
- * open already (an earlier attempt whose answer was lost) adopts it:
- * `GET /repos/{o}/{r}/pulls?head={owner}:{head}&state=open`.
+ * open already (an earlier attempt whose answer was lost, a sibling, a person)
+ * adopts it: `GET /repos/{o}/{r}/pulls?head={owner}:{head}&state=open&per_page=1`.
  */
 export async function openPullRequest(
   octokit: Octokit,
   repo: Repo,
-  pr: { title: string; head: string; base: string; body: string },
-): Promise<{ number: number; htmlUrl: string }> {
+  pr: { title: string; head: string; base: string; body: string; maintainerCanModify?: boolean },
+): Promise<OpenedPull> {
+  const { maintainerCanModify, ...fields } = pr;
   try {
-    const { data } = await octokit.rest.pulls.create({ ...repo, ...pr, maintainer_can_modify: false, ...once });
-    return { number: data.number, htmlUrl: data.html_url };
+    const { data } = await octokit.rest.pulls.create({ ...repo, ...fields, ...(maintainerCanModify === undefined ? {} : { maintainer_can_modify: maintainerCanModify }), ...once });
+    return { kind: 'opened', pull: data };
   } catch (error) {
     if (statusOf(error) !== 422) throw error;
     const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${pr.head}`, state: 'open', per_page: 1 });
     const existing = data[0];
     if (!existing) throw error;
-    return { number: existing.number, htmlUrl: existing.html_url };
+    return { kind: 'adopted', pull: existing };
   }
+}
+
+/** `PATCH /repos/{o}/{r}/pulls/{n}` with a new body (idempotent: retried as usual). */
+export async function updatePullRequestBody(octokit: Octokit, repo: Repo, pullNumber: number, body: string): Promise<FullPull> {
+  return (await octokit.rest.pulls.update({ ...repo, pull_number: pullNumber, body })).data;
+}
+
+/** `GET /repos/{o}/{r}/pulls?state=open&per_page=100`, all pages. */
+export async function listOpenPullRequests(octokit: Octokit, repo: Repo): Promise<ListedPull[]> {
+  return octokit.paginate(octokit.rest.pulls.list, { ...repo, state: 'open', per_page: 100 });
 }
 
 /** `GET /repos/{o}/{r}/pulls/{n}`: one PR as it is now. */

@@ -2,6 +2,7 @@
 import type { PrismaClient } from '../../db/client.ts';
 import { DomainError, conflict, notFound } from '../errors.ts';
 import { githubUnavailable, statusOf, type GitHubAccess } from '../github/access.ts';
+import type { RepositoryFacts } from '../github/port.ts';
 import { adoptRepository, prismaSql } from './repository-identity.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { presentBudget, type BudgetView } from '../budgets/budgets.ts';
@@ -65,13 +66,11 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
     throw conflict(`repository ${input.repo} already has a product`);
   }
   const [owner, repo] = input.repo.split('/') as [string, string];
-  let installation: { id: number; account: { login?: string } | null };
-  let repository: { full_name: string; id: number; default_branch: string; updated_at: string | null };
+  let installation: { id: number; accountLogin: string | null };
+  let repository: RepositoryFacts;
   try {
-    const app = await github.app();
-    installation = (await app.rest.apps.getRepoInstallation({ owner, repo })).data as typeof installation;
-    const octokit = await github.installation(installation.id);
-    repository = (await octokit.rest.repos.get({ owner, repo })).data;
+    installation = await (await github.app()).findRepositoryInstallation({ owner, repo });
+    repository = await (await github.installation(installation.id)).readRepository({ owner, repo });
   } catch (error) {
     const status = statusOf(error);
     if (status === 404 || status === 403) {
@@ -82,13 +81,13 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
     }
     throw githubUnavailable(`resolving the installation of ${input.repo}`);
   }
-  const news = { id: repository.id, fullName: repository.full_name, updatedAt: repository.updated_at ? new Date(repository.updated_at) : null, source: 'read' } as const;
+  const news = { id: repository.id, fullName: repository.fullName, updatedAt: repository.updatedAt ? new Date(repository.updatedAt) : null, source: 'read' } as const;
   const known = await prisma.product.findUnique({ where: { github_repo_id: BigInt(repository.id) }, select: { id: true } });
   if (known) {
     await prisma.$transaction((tx) => adoptRepository(prismaSql(tx), known.id, news));
-    throw conflict(`repository ${repository.full_name} already has a product (${known.id})`);
+    throw conflict(`repository ${repository.fullName} already has a product (${known.id})`);
   }
-  const accountLogin = installation.account?.login ?? owner;
+  const accountLogin = installation.accountLogin ?? owner;
   await prisma.installation.upsert({
     where: { id: BigInt(installation.id) },
     create: { id: BigInt(installation.id), account_login: accountLogin },
@@ -98,11 +97,11 @@ export async function addProduct(prisma: PrismaClient, github: GitHubAccess, inp
     const product = await prisma.product.create({
       data: {
         name: input.name,
-        repo: repository.full_name,
-        repo_key: repository.full_name.toLowerCase(),
+        repo: repository.fullName,
+        repo_key: repository.fullName.toLowerCase(),
         github_repo_id: BigInt(repository.id),
         repo_updated_at: news.updatedAt,
-        base_branch: input.base_branch ?? repository.default_branch,
+        base_branch: input.base_branch ?? repository.defaultBranch,
         auto_pr: input.auto_pr ?? true,
         installation_id: BigInt(installation.id),
       },

@@ -9,7 +9,7 @@
 // Calls: GET git/commits/{M} (a merge commit: done); GET pulls/{n}/commits (one
 // page per 100 commits); a rebase of N commits then N-1 more GET git/commits.
 import type { MergeMethod } from '../../generated/prisma/client.ts';
-import type { Octokit } from '../github/access.ts';
+import type { InstallationGitHub, Repo } from '../github/port.ts';
 
 export interface MergeShape {
   method: MergeMethod;
@@ -28,19 +28,18 @@ interface CommitFacts {
 const listedCommitLimit = 250;
 
 export async function readMergeShape(
-  octokit: Octokit,
-  repo: { owner: string; repo: string },
+  github: Pick<InstallationGitHub, 'readCommit' | 'listPullRequestCommits'>,
+  repo: Repo,
   pull: { number: number; mergeCommitSha: string; commits?: number | null },
   options: { signal?: AbortSignal } = {},
 ): Promise<MergeShapeResult> {
-  const request = options.signal ? { request: { signal: options.signal } } : {};
-  const getCommit = async (sha: string) => (await octokit.rest.git.getCommit({ ...repo, commit_sha: sha, ...request })).data;
+  const getCommit = (sha: string) => github.readCommit(repo, sha, options);
 
   const merge = await getCommit(pull.mergeCommitSha);
   if (merge.parents.length >= 2) return { method: 'MERGE', parentSha: merge.parents[0]!.sha };
   if (merge.parents.length === 0) return { method: null, reason: `merge commit ${pull.mergeCommitSha} has no parent` };
 
-  const prCommits = await octokit.paginate(octokit.rest.pulls.listCommits, { ...repo, pull_number: pull.number, per_page: 100, ...request });
+  const prCommits = await github.listPullRequestCommits(repo, pull.number, options);
   if (prCommits.length === 0) return { method: 'SQUASH', parentSha: merge.parents[0]!.sha };
   if ((pull.commits ?? 0) > prCommits.length || prCommits.length >= listedCommitLimit) {
     // GitHub lists only the oldest 250: the newest, which the merge commit copies, are unknown

@@ -3,14 +3,12 @@
 // of order; this decision is what keeps a PR from ever moving backwards.
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import type { PullRequestState } from '../../generated/prisma/client.ts';
-import type { Octokit } from '../github/access.ts';
+import type { FullPull, ListedPull } from '../github/port.ts';
 
-type RestPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
-type RestPullListItem = Awaited<ReturnType<Octokit['rest']['pulls']['list']>>['data'][number];
 type WebhookPull = EmitterWebhookEvent<'pull_request'>['payload']['pull_request'];
 
 /** A pull request object from a webhook, `GET pulls/{n}` or `GET pulls` (GitHub's own types). */
-export type GitHubPull = RestPull | RestPullListItem | WebhookPull;
+export type GitHubPull = FullPull | ListedPull | WebhookPull;
 
 /** The fields of a pull request we keep, as GitHub reported them. */
 export interface PullSnapshot {

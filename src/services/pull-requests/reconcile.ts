@@ -41,10 +41,9 @@ export async function reconcilePullRequest(services: Services, pr: Pick<PullRequ
   if (isFinalPull(current)) return current;
   const { product, installationId } = await requireGitHubAccess(prisma, current.product_id);
   if (needsRead(current)) {
-    const octokit = await services.github.installation(installationId);
+    const github = await services.github.installation(installationId);
     // the product's name: it follows renames (a PR record's name is a copy)
-    const { data } = await octokit.rest.pulls.get({ ...splitRepo(product.repo), pull_number: current.number });
-    await record(services, product, data);
+    await record(services, product, await github.readPullRequest(splitRepo(product.repo), current.number));
   }
   const resolved = await resolveMergeMethod(services, current.id);
   return resolved.record ?? prisma.pullRequest.findUniqueOrThrow({ where: { id: current.id } });
@@ -71,7 +70,7 @@ export interface ReconcileSummary {
 export async function reconcileProductPullRequests(services: Services, productId: string): Promise<ReconcileSummary> {
   const { prisma, log } = services;
   const { product, installationId } = await requireGitHubAccess(prisma, productId);
-  const octokit = await services.github.installation(installationId);
+  const github = await services.github.installation(installationId);
   const repo = splitRepo(product.repo);
   const summary: ReconcileSummary = {
     product_id: product.id,
@@ -97,7 +96,7 @@ export async function reconcileProductPullRequests(services: Services, productId
   };
 
   const seen = new Set<number>();
-  const open = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: 'open', per_page: 100 });
+  const open = await github.listOpenPullRequests(repo);
   summary.open_on_github = open.length;
   for (const pull of open) {
     seen.add(pull.number);
@@ -115,8 +114,7 @@ export async function reconcileProductPullRequests(services: Services, productId
   for (const pr of unsettled) {
     try {
       if (!seen.has(pr.number) && needsRead(pr)) {
-        const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: pr.number });
-        count(pr.number, await record(services, product, data));
+        count(pr.number, await record(services, product, await github.readPullRequest(repo, pr.number)));
       }
       const resolved = await resolveMergeMethod(services, pr.id);
       if (resolved.kind === 'resolved') summary.merge_methods_resolved.push(pr.number);

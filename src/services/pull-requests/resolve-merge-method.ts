@@ -18,8 +18,8 @@ export async function resolveMergeMethod(services: Services, pullRequestId: stri
   const record = await prisma.pullRequest.findUnique({ where: { id: pullRequestId } });
   if (!record || record.state !== 'MERGED' || record.merge_method !== null || !record.merge_commit_sha) return { kind: 'not_needed', record };
   const { installationId } = await requireGitHubAccess(prisma, record.product_id);
-  const octokit = await services.github.installation(installationId);
-  const shape = await readMergeShape(octokit, splitRepo(record.repo), { number: record.number, mergeCommitSha: record.merge_commit_sha }, options);
+  const github = await services.github.installation(installationId);
+  const shape = await readMergeShape(github, splitRepo(record.repo), { number: record.number, mergeCommitSha: record.merge_commit_sha }, options);
   if (shape.method === null) {
     services.log.warn({ pullRequest: record.number, repo: record.repo, reason: shape.reason }, 'merge method of a merged PR not determined');
     return { kind: 'unknown', record, reason: shape.reason };

@@ -2,7 +2,6 @@
 export { createRevertCommit, type MergeMethod, type RevertInput, type RevertResult } from './create-revert-commit.ts';
 export { judgeExistingRevertBranch, type RevertExpectation } from './existing-revert-branch.ts';
 export { RevertImpossible, type RevertImpossibleReason } from './errors.ts';
-export { octokitRevertPort } from './octokit-revert-port.ts';
 export type {
   BranchHead,
   CommitSummary,

@@ -11,8 +11,8 @@ import { lockPbiForCascade } from '../cascade/pbi-lock.ts';
 import { storyDoneSummaries } from '../../db/sql/story-done-summaries.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
-import { statusOf, type Octokit } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
+import type { FullPull, InstallationGitHub, Repo } from '../github/port.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { storyPrBody, storyPrTitle } from './story-pr-body.ts';
@@ -32,10 +32,9 @@ type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
 type Db = PrismaClient | Prisma.TransactionClient;
 type Job = Awaited<ReturnType<typeof loadJob>>;
 type Story = NonNullable<Job['story']>;
-type Repo = ReturnType<typeof splitRepo>;
 type OpenPull = NonNullable<Awaited<ReturnType<typeof openStoryPull>>>;
 /** What we keep of a PR GitHub answered (create, update or list). */
-type GitHubPull = Pick<Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'], 'id' | 'number' | 'title' | 'body' | 'html_url' | 'updated_at'> & {
+type GitHubPull = Pick<FullPull, 'id' | 'number' | 'title' | 'body' | 'html_url' | 'updated_at'> & {
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   base: { ref: string };
 };
@@ -54,7 +53,7 @@ export async function ensureStoryPullRequest(services: Services, jobId: string, 
   const accessProblem = githubAccessProblem(job.product);
   if (accessProblem || job.product.installation_id === null) return { kind: 'skipped', reason: accessProblem ?? 'no installation' };
   const story = job.story;
-  const octokit = await services.github.installation(job.product.installation_id);
+  const github = await services.github.installation(job.product.installation_id);
   const repo = splitRepo(job.product.repo);
 
   // Under the PBI's cascade lock: a cascade that is opening commits first and is
@@ -70,24 +69,13 @@ export async function ensureStoryPullRequest(services: Services, jobId: string, 
     return { kind: 'open', body: await bodyNow(tx, story.id) } as const;
   }, lockedCheckLimits);
   if (decided.kind === 'skipped') return decided;
-  if (decided.kind === 'existing') return reuse(services, octokit, repo, job, decided.pull, mode);
+  if (decided.kind === 'existing') return reuse(services, github, repo, job, decided.pull, mode);
 
-  let outcome: { kind: 'opened' | 'adopted'; url: string; number: number };
-  let pull: GitHubPull;
-  try {
-    // not retried blind (a lost answer may hide a PR made): the next attempt finds it by the 422
-    const request = { retries: 0 };
-    pull = (await octokit.rest.pulls.create({ ...repo, title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body: decided.body, request })).data;
-    outcome = { kind: 'opened', url: pull.html_url, number: pull.number };
-  } catch (error) {
-    if (statusOf(error) !== 422) throw error;
-    // "A pull request already exists for owner:branch" (a sibling, a person, or our own lost answer): adopt it
-    const { data: open } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${story.branch}`, state: 'open', per_page: 1 });
-    const found = open[0];
-    if (!found) throw error;
-    pull = found;
-    outcome = { kind: 'adopted', url: found.html_url, number: found.number };
-  }
+  // not retried blind (a lost answer may hide a PR made): the next attempt finds it by the 422
+  // "A pull request already exists for owner:branch" (a sibling, a person, or our own lost answer) and adopts it
+  const opened = await github.openPullRequest(repo, { title: storyPrTitle(story), head: story.branch, base: job.product.base_branch, body: decided.body });
+  const pull: GitHubPull = opened.pull;
+  const outcome = { kind: opened.kind, url: pull.html_url, number: pull.number };
   await prisma.$transaction(async (tx) => {
     await recordPull(tx, job, story, pull, outcome.kind === 'opened');
     await recordOnJob(tx, job, outcome);
@@ -99,14 +87,14 @@ export async function ensureStoryPullRequest(services: Services, jobId: string, 
 }
 
 /** The story's PR exists: record it on the job, and bring its body up to date (now, or in the story's queue). */
-async function reuse(services: Services, octokit: Octokit, repo: Repo, job: Job, existing: OpenPull, mode: 'now' | 'queue'): Promise<StoryPrOutcome> {
+async function reuse(services: Services, github: InstallationGitHub, repo: Repo, job: Job, existing: OpenPull, mode: 'now' | 'queue'): Promise<StoryPrOutcome> {
   const { prisma } = services;
   const story = job.story!;
   const outcome = { kind: 'reused', url: existing.html_url, number: existing.number } as const;
   if (mode === 'now') {
     const body = await bodyNow(prisma, story.id);
     if (existing.body !== body) {
-      const pull = (await octokit.rest.pulls.update({ ...repo, pull_number: existing.number, body })).data;
+      const pull = await github.updatePullRequestBody(repo, existing.number, body);
       await recordPull(prisma, job, story, pull, false);
     }
   }

@@ -4,7 +4,6 @@ import type { AuthContext } from '../auth/tokens.ts';
 import { DomainError, validationFailed } from '../errors.ts';
 import { githubFailure } from '../github/access.ts';
 import { splitRepo } from '../github/branches.ts';
-import { listChangedFiles } from '../github/changed-files.ts';
 import { loadActiveJob } from '../jobs/active-job.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { reportableStatuses } from '../jobs/status-rules.ts';
@@ -25,8 +24,8 @@ export async function verifyJob(services: Pick<AppServices, 'prisma' | 'github'>
   }
   let changed: string[] | null;
   try {
-    const octokit = await services.github.installation(job.product.installation_id);
-    changed = await listChangedFiles(octokit, splitRepo(job.product.repo), job.product.base_branch, head);
+    const github = await services.github.installation(job.product.installation_id);
+    changed = await github.listChangedFiles(splitRepo(job.product.repo), job.product.base_branch, head);
   } catch (error) {
     // 503 GITHUB_UNAVAILABLE with a Retry-After (GitHub's own for rate limits), or 422 for an installation that is gone
     throw githubFailure(error, `comparing ${head} with ${job.product.base_branch}`);

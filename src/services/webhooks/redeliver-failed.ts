@@ -9,7 +9,7 @@
 // (deliveries.ts); asking for it is therefore recorded after GitHub accepted.
 import type { AppServices } from '../app-services.ts';
 import { statusOf } from '../github/access.ts';
-import { listHookDeliveriesSince, redeliverHookDelivery, type HookDelivery } from '../github/hook-deliveries.ts';
+import type { HookDelivery } from '../github/port.ts';
 import { isPermanentFailure } from '../background/task-failures.ts';
 
 type Services = Pick<AppServices, 'prisma' | 'github' | 'log'>;
@@ -50,8 +50,8 @@ export async function redeliverFailedWebhooks(services: Services, now: Date = ne
   const oldest = now.getTime() - redeliverableMs;
   const since = new Date(last ? Math.max(oldest, last.scanned_at.getTime() - overlapMs) : oldest);
 
-  const octokit = await services.github.app();
-  const deliveries = await listHookDeliveriesSince(octokit, since);
+  const app = await services.github.app();
+  const deliveries = await app.listHookDeliveriesSince(since);
   const guids = [...new Set(deliveries.map((d) => d.guid))];
   const [processed, asked] = await Promise.all([
     prisma.webhookDelivery.findMany({ where: { id: { in: guids } }, select: { id: true } }),
@@ -64,7 +64,7 @@ export async function redeliverFailedWebhooks(services: Services, now: Date = ne
   const summary: RedeliverySummary = { since, seen: deliveries.length, redelivered: [], refused: [], truncated: waiting.length > todo.length };
   for (const delivery of todo) {
     try {
-      await redeliverHookDelivery(octokit, delivery.id);
+      await app.redeliverHookDelivery(delivery.id);
       summary.redelivered.push({ guid: delivery.guid, deliveryId: delivery.id, event: delivery.event, statusCode: delivery.statusCode });
     } catch (error) {
       // transient trouble or a rate limit: stop here; the next run starts from the same look

@@ -2,16 +2,18 @@
 // three ways github.com does), with the base moved on after the branch was cut.
 import { ProbotOctokit } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { octokitInstallationGitHub } from '../../../src/services/github/octokit-port.ts';
+import type { InstallationGitHub } from '../../../src/services/github/port.ts';
 import { readMergeShape, sameCommitFacts } from '../../../src/services/pull-requests/merge-method.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github/index.ts';
 
 let fake: FakeGitHub;
-let octokit: ProbotOctokit;
+let github: InstallationGitHub;
 let counter = 0;
 
 beforeAll(async () => {
   fake = await startFakeGitHub();
-  octokit = new ProbotOctokit({ auth: { token: 'test' }, baseUrl: fake.url, retry: { enabled: false }, throttle: { enabled: false } });
+  github = octokitInstallationGitHub(new ProbotOctokit({ auth: { token: 'test' }, baseUrl: fake.url, retry: { enabled: false }, throttle: { enabled: false } }));
 });
 afterAll(async () => {
   await fake?.close();
@@ -33,14 +35,14 @@ function mergedPull(method: 'merge' | 'squash' | 'rebase', commits: number) {
 describe('readMergeShape against real git', () => {
   it('a merge commit (two parents): MERGE, parent = the base before the merge, in one call', async () => {
     const { repo, number, outcome } = mergedPull('merge', 3);
-    const shape = await readMergeShape(octokit, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
+    const shape = await readMergeShape(github, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
     expect(shape).toEqual({ method: 'MERGE', parentSha: outcome.baseShaBefore });
     expect(fake.calls).toHaveLength(1);
   });
 
   it('a squash of three commits: SQUASH, parent = the base before the merge, in two calls', async () => {
     const { repo, number, outcome } = mergedPull('squash', 3);
-    const shape = await readMergeShape(octokit, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
+    const shape = await readMergeShape(github, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
     expect(shape).toEqual({ method: 'SQUASH', parentSha: outcome.baseShaBefore });
     expect(fake.calls).toHaveLength(2);
   });
@@ -48,7 +50,7 @@ describe('readMergeShape against real git', () => {
   it('a rebase of three commits: REBASE, parent = the commit below the first rebased one', async () => {
     const { repo, number, outcome } = mergedPull('rebase', 3);
     expect(outcome.newCommits).toHaveLength(3);
-    const shape = await readMergeShape(octokit, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
+    const shape = await readMergeShape(github, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
     expect(shape).toEqual({ method: 'REBASE', parentSha: outcome.baseShaBefore });
     // merge commit, the PR's commits, then the two rebased commits below it
     expect(fake.callRoutes()).toEqual([
@@ -62,7 +64,7 @@ describe('readMergeShape against real git', () => {
   it('a one-commit PR: squash and rebase both give the base before the merge (their reverts are the same)', async () => {
     for (const method of ['squash', 'rebase'] as const) {
       const { repo, number, outcome } = mergedPull(method, 1);
-      const shape = await readMergeShape(octokit, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
+      const shape = await readMergeShape(github, repo, { number, mergeCommitSha: outcome.mergeCommitSha });
       expect(shape).toEqual({ method: method === 'squash' ? 'SQUASH' : 'REBASE', parentSha: outcome.baseShaBefore });
     }
   });
@@ -75,7 +77,7 @@ describe('readMergeShape against real git', () => {
     const number = fake.openPull(fullName, { head: 'story/x', title: 'x' });
     const outcome = fake.mergePull(fullName, number, { method: 'squash', commitTitle: 'same words', commitMessage: '' });
     const [owner, repo] = fullName.split('/') as [string, string];
-    const shape = await readMergeShape(octokit, { owner, repo }, { number, mergeCommitSha: outcome.mergeCommitSha });
+    const shape = await readMergeShape(github, { owner, repo }, { number, mergeCommitSha: outcome.mergeCommitSha });
     expect(shape).toEqual({ method: 'SQUASH', parentSha: outcome.baseShaBefore });
   });
 });

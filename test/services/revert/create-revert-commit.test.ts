@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRevertCommit, octokitRevertPort, RevertImpossible, type RevertInput } from '../../../src/services/revert/index.ts';
+import { octokitRevertPort } from '../../../src/services/github/revert-git.ts';
+import { createRevertCommit, RevertImpossible, type RevertInput } from '../../../src/services/revert/index.ts';
 import { startFakeGitHub, type FakeGitHub, type MergeMethod } from '../../support/fake-github/index.ts';
 import { branchesStartingWith, gitRevert } from './git-revert-oracle.ts';
 import { FEATURE_LINES, lines, mergedPullRequest, octokitFor, ROUTE, routeCounts, type MergedScenario } from './scenario.ts';

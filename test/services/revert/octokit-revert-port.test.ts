@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { octokitRevertPort, type RevertGitPort } from '../../../src/services/revert/index.ts';
+import { octokitRevertPort } from '../../../src/services/github/revert-git.ts';
+import type { RevertGitPort } from '../../../src/services/revert/index.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github/index.ts';
 import { octokitFor } from './scenario.ts';
 

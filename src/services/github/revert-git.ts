@@ -1,6 +1,6 @@
-// RevertGitPort on Probot's Octokit: one REST call per method, GitHub's expected failures turned into answers.
-import type { ProbotOctokit } from 'probot';
-import type { RevertGitPort } from './revert-git-port.ts';
+// The revert's RevertGitPort (../revert/revert-git-port.ts) on Probot's Octokit: one REST call per method, GitHub's expected failures turned into answers.
+import type { Octokit } from './access.ts';
+import type { RevertGitPort } from '../revert/revert-git-port.ts';
 
 function status(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
@@ -16,7 +16,7 @@ function githubMessage(error: unknown): string {
     : '';
 }
 
-export function octokitRevertPort(octokit: ProbotOctokit): RevertGitPort {
+export function octokitRevertPort(octokit: Octokit): RevertGitPort {
   return {
     async getBranchHead({ owner, repo }, branch) {
       try {

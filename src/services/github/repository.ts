@@ -1,9 +1,7 @@
-// The cascade's GitHub calls on branches and the repository, one function each,
-// named for intent (pull requests: ../github/pull-requests.ts).
-import { statusOf, type Octokit } from '../github/access.ts';
-import type { Repo } from '../github/pull-requests.ts';
-
-export type { Repo };
+// A repository and its branches on GitHub, as the cascade and product binding
+// ask of them; one function each, naming its REST call.
+import { statusOf, type Octokit } from './access.ts';
+import type { Repo } from './pull-requests.ts';
 
 /** `DELETE /repos/{o}/{r}/git/refs/heads/{branch}`; a branch already gone is fine (an earlier attempt, or a person). */
 export async function deleteBranch(octokit: Octokit, repo: Repo, branch: string): Promise<'deleted' | 'missing'> {
@@ -48,4 +46,18 @@ export async function readRepositoryGuards(octokit: Octokit, repo: Repo): Promis
     octokit.paginate(octokit.rest.repos.listBranches, { ...repo, protected: true, per_page: 100 }),
   ]);
   return { id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch, protectedBranches: protectedBranches.map((b) => b.name) };
+}
+
+export interface RepositoryFacts {
+  id: number;
+  fullName: string;
+  defaultBranch: string;
+  /** GitHub's updated_at: how fresh the name is */
+  updatedAt: string | null;
+}
+
+/** `GET /repos/{o}/{r}` (a renamed repository redirects: the name given back may differ). */
+export async function readRepository(octokit: Octokit, repo: Repo): Promise<RepositoryFacts> {
+  const { data } = await octokit.rest.repos.get(repo);
+  return { id: data.id, fullName: data.full_name, defaultBranch: data.default_branch, updatedAt: data.updated_at ?? null };
 }
