@@ -7,7 +7,7 @@ import type { Task, TaskList } from 'graphile-worker';
 import { runCascade } from '../cascade/run-cascade.ts';
 import type { AppServices } from '../app-services.ts';
 import { refreshStoryCheck } from '../checks/story-check.ts';
-import { isTransientGitHubError, retryAfterSeconds } from '../github/access.ts';
+import { retryAfterSeconds } from '../github/access.ts';
 import { cascadeQueue } from '../cascade/start-cascade.ts';
 import { addTrace } from '../jobs/trace.ts';
 import { ensureStoryPullRequest } from '../story-pr/ensure-story-pr.ts';
@@ -18,7 +18,7 @@ import { productReconcileJobKey, queueProductReconciles, reconcileProductPullReq
 import { resolveMergeMethod } from '../pull-requests/resolve-merge-method.ts';
 import { redeliverFailedWebhooks } from '../webhooks/redeliver-failed.ts';
 import { pruneExpiredRows } from './retention.ts';
-import { durableTask } from './task-failures.ts';
+import { durableTask, isTransientFailure } from './task-failures.ts';
 
 type Services = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'> & { config: Pick<AppServices['config'], 'claimTimeoutSeconds'> };
 
@@ -32,7 +32,7 @@ function guarded(services: Services, name: string, work: (payload: Record<string
     try {
       await work(payload as Record<string, string>);
     } catch (error) {
-      if (isTransientGitHubError(error)) throw error;
+      if (isTransientFailure(error)) throw error;
       services.log.warn({ err: error, task: name, payload }, 'background task failed permanently');
     }
   };
@@ -48,7 +48,7 @@ export function backgroundTasks(services: Services, extra: TaskList = {}): TaskL
           if (job.story_id) await queueCheckRefresh(services.prisma, job.story_id);
         }
       } catch (error) {
-        if (!isTransientGitHubError(error)) {
+        if (!isTransientFailure(error)) {
           await addTrace(services.prisma, { job_id: job_id!, level: 'WARN', message: `story PR not made: ${(error as Error).message}` });
         }
         throw error;

@@ -3,10 +3,10 @@
 // its lock (step-lock.ts), so two runs of one cascade (an overlapping call, or a
 // replica that judged this one dead) never undo one step at once: the second
 // leaves a step it cannot lock and is retried by the queue. Transient GitHub
-// trouble is thrown so the queue retries with backoff; everything else
+// trouble (and a database out of reach) is thrown so the queue retries with backoff; everything else
 // becomes a warning (S18).
 import type { AppServices } from '../app-services.ts';
-import { isTransientGitHubError } from '../github/access.ts';
+import { isTransientFailure } from '../background/task-failures.ts';
 import { splitRepo } from '../github/branches.ts';
 import type { InstallationGitHub, RepositoryGuards } from '../github/port.ts';
 import { githubAccessProblem } from '../installations/github-access.ts';
@@ -81,7 +81,7 @@ export async function runCascade(services: Services, cascadeId: string, options:
           github = await services.github.installation(product.installation_id);
           guards = await github.readRepositoryGuards(splitRepo(product.repo));
         } catch (error) {
-          if (isTransientGitHubError(error) && !lastAttempt) throw error;
+          if (isTransientFailure(error) && !lastAttempt) throw error;
           await failAll((branch) => `GitHub kept failing (${describe(error)}): undo ${branch} by hand`);
         }
         if (github && guards) {
@@ -119,7 +119,7 @@ export async function runCascade(services: Services, cascadeId: string, options:
                   { id: step.id, branch: step.branch, attempts: started.attempts - 1, progress: (started.progress ?? {}) as StepProgress },
                 );
               } catch (error) {
-                if (error instanceof StepLockLost || (isTransientGitHubError(error) && !lastAttempt)) {
+                if (error instanceof StepLockLost || (isTransientFailure(error) && !lastAttempt)) {
                   // keep going with the other branches; this one is retried later
                   retryLater ??= error;
                   await addTrace(prisma, { cascade_id: cascadeId, level: 'WARN', message: `${step.branch}: ${error instanceof StepLockLost ? error.message : `GitHub failed (${describe(error)}); will retry`}` });

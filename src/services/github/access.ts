@@ -53,16 +53,29 @@ export function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
-/** True for failures worth retrying later: 5xx, timeouts, network errors, rate limits. */
+/**
+ * True for GitHub failures worth retrying later: 5xx (the request layer answers
+ * 500 for a dropped connection and for a deadline or cancellation:
+ * request-timeout.ts), rate limits, and a timeout or abort that struck before
+ * the request layer. An error without an HTTP status is anything else (a bug,
+ * a database error: see db/unreachable.ts), never GitHub's.
+ */
 export function isTransientGitHubError(error: unknown): boolean {
   const status = statusOf(error);
-  if (status === undefined || status >= 500) return true;
+  if (status === undefined) return isAbortOrNetworkFailure(error);
+  if (status >= 500) return true;
   if (status === 429) return true;
   if (status === 403) {
     const message = error instanceof Error ? error.message.toLowerCase() : '';
     return message.includes('rate limit');
   }
   return false;
+}
+
+/** An AbortSignal's abort or timeout, or fetch's own "fetch failed", not (yet) wrapped by @octokit/request. */
+function isAbortOrNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'AbortError' || error.name === 'TimeoutError' || (error instanceof TypeError && error.message === 'fetch failed');
 }
 
 /** Retry-After of a GITHUB_UNAVAILABLE when GitHub did not say: a timeout, a 5xx, a dropped connection. */

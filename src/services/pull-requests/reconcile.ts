@@ -7,6 +7,7 @@
 //   GET pulls/{n} per record not final     that the open list did not cover
 //   merge-method reads for merged records  without a method (merge-method.ts)
 import { withTransaction } from '../../db/transaction.ts';
+import { isDatabaseUnreachable } from '../../db/unreachable.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { AppServices } from '../app-services.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
@@ -88,8 +89,9 @@ export async function reconcileProductPullRequests(services: Services, productId
     else if (outcome.kind === 'unchanged' || outcome.kind === 'stale') summary.unchanged++;
   };
   const fail = (number: number, error: unknown) => {
-    // GitHub asked to wait (a rate limit): stop the sweep; its job comes back then (background/task-failures.ts)
-    if (retryAfterSeconds(error) !== null) throw error;
+    // GitHub asked to wait (a rate limit), or the database is away: stop the sweep; its job
+    // comes back then, or after the queue's backoff (background/task-failures.ts)
+    if (retryAfterSeconds(error) !== null || isDatabaseUnreachable(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     summary.failed.push({ number, error: message.slice(0, 300) });
     log.warn({ err: error, productId, pullRequest: number }, 'reconcile: PR not reconciled');
