@@ -18,7 +18,6 @@ import { authenticate } from './services/auth/tokens.ts';
 import type { TokenCache } from './services/auth/token-cache.ts';
 import { probotGitHubAccess, type GitHubAccess } from './services/github/access.ts';
 import type { ClaimWaiter } from './services/jobs/claim-waiter.ts';
-import { createStatusHooks } from './services/jobs/status-hooks.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -51,7 +50,7 @@ export function scrum4meApp(deps: AppDependencies, started?: (app: RunningApp) =
       readiness: deps.readiness,
       tokenCache: deps.tokenCache,
     };
-    const agentDeps = { waiter: deps.claimWaiter, statusHooks: createStatusHooks(services) };
+    const agentDeps = { waiter: deps.claimWaiter };
     const routes = buildRoutes(services, { agent: agentDeps, eventHub: deps.eventHub });
 
     registerWebhooks(probot, services, {

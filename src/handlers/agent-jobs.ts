@@ -5,7 +5,7 @@ import type { AppServices } from '../services/app-services.ts';
 import { claimJob } from '../services/jobs/claim.ts';
 import type { ClaimWaiter } from '../services/jobs/claim-waiter.ts';
 import { getJob } from '../services/jobs/get-job.ts';
-import { updateJobStatus, type StatusHooks } from '../services/jobs/update-status.ts';
+import { updateJobStatus } from '../services/jobs/update-status.ts';
 import { issueGitToken } from '../services/github/git-token.ts';
 import { storeIdeaResult } from '../services/ideas/idea-results.ts';
 import { verifyJob } from '../services/verify/verify-job.ts';
@@ -38,7 +38,6 @@ export const ideaBody = z.union([z.strictObject({ grill_md: markdown }), z.stric
 
 export interface AgentJobDeps {
   waiter: ClaimWaiter;
-  statusHooks: StatusHooks;
 }
 
 export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route[] {
@@ -66,7 +65,7 @@ export function agentJobRoutes(services: AppServices, deps: AgentJobDeps): Route
       body: statusBody,
       handle: async ({ auth, params, body }) => ({
         status: 200,
-        body: await updateJobStatus(services, deps.statusHooks, auth, params.id, body),
+        body: await updateJobStatus(services, auth, params.id, body),
       }),
     }),
     route({

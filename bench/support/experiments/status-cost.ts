@@ -47,7 +47,7 @@ try {
       [id, agent.tokenId],
     ),
   );
-  await measure("updateJobStatus running (today's service)", (id) => updateJobStatus(env.app.services, {}, auth, id, { status: 'running' }));
+  await measure("updateJobStatus running (today's service)", (id) => updateJobStatus(env.app.services, auth, id, { status: 'running' }));
 } finally {
   await env.stop();
 }

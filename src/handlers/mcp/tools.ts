@@ -66,7 +66,7 @@ export function agentTools(services: AppServices, deps: AgentJobDeps): AgentTool
     tool({
       ...describe('update_job_status'),
       input: withJobId(statusBody),
-      run: async ({ auth }, { job_id, ...body }) => ({ json: { ...(await updateJobStatus(services, deps.statusHooks, auth, job_id, body)) } }),
+      run: async ({ auth }, { job_id, ...body }) => ({ json: { ...(await updateJobStatus(services, auth, job_id, body)) } }),
     }),
     tool({
       ...describe('verify_task_against_plan'),

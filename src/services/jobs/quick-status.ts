@@ -1,88 +1,24 @@
-// The status call's fast path: one statement for the calls that need neither
-// GitHub nor side records of their own — `running` of any job, and `done` of
-// an idea job. It is a conditional update (SPEC §3: "row lock or conditional
-// update") that also stores and announces the change event (S10), queues the
-// story's check-run refresh for task jobs, records reported usage with its
-// cost and the totals it moves (src/db/sql/job-usage.ts), and counts what
-// S11/S12 need.
-// When it changes no row, the caller takes the full path, which explains why
-// (S1–S3) or handles what this statement does not (a task's `done`, usage
-// without a model id, a price table replaced since this process read it).
+// The status call's fast path: one statement (src/db/sql/job-status-quick.ts)
+// for `running` of any job and `done` of an idea job. It writes only what the
+// status rules allow (the statement's conditions are made from status-rules.ts)
+// and answers the locked row either way, so a call it did not apply to is
+// explained by the same decideStatusReport the full path uses.
 import type { Queryable } from '../../db/queryable.ts';
-import {
-  previousUsageColumnsSql,
-  priceTableInForceSql,
-  usageAssignmentsSql,
-  usageChangeColumnsSql,
-  usageTotalsSql,
-  type UsageChangeRow,
-  type UsageParams,
-} from '../../db/sql/job-usage.ts';
+import { quickStatusStatement, type QuickStatusResultRow, type QuickStatusRow } from '../../db/sql/job-status-quick.ts';
+import type { JobKind, JobStatus } from '../../generated/prisma/client.ts';
 import type { PriceChoice } from '../prices/price-book.ts';
 import type { AuthContext } from '../auth/tokens.ts';
 import { queueCheckRefreshSql } from '../checks/queue-check-refresh.ts';
-import { publishChangesSql } from '../events/publish.ts';
-import { isoSql, jobStatusEventSql } from './job-events.ts';
+import type { StatusSnapshot } from './status-rules.ts';
 import type { StatusInput } from './update-status.ts';
 
-export interface QuickStatusRow extends UsageChangeRow {
-  id: string;
-  status: string;
-  from_status: string;
-  branch: string | null;
-  pushed_at: string | null;
-  pr_url: string | null;
-  verify_result: string | null;
-  summary: string | null;
-  error: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  has_queued: boolean;
-  has_active_siblings: boolean;
-}
+export type { QuickStatusRow };
 
-const usage: UsageParams = { reported: '$13', model: '$8', input: '$9', output: '$10', cacheRead: '$11', cacheWrite: '$12', tableId: '$14', position: '$15' };
+/** Applied: the written row. Not applied: the locked row's snapshot for decideStatusReport (null: no such job). */
+export type QuickStatusOutcome = ({ applied: true } & QuickStatusRow) | { applied: false; snapshot: StatusSnapshot | null };
 
-const quickStatusStatement = `
-  WITH previous AS (
-    SELECT id, status, ${previousUsageColumnsSql('jobs')} FROM jobs WHERE id = $1 FOR UPDATE
-  ), job AS (
-    UPDATE jobs j
-       SET status = $4::text::"JobStatus", heartbeat_at = now(), updated_at = now(),
-           started_at = CASE WHEN $4::text = 'RUNNING' THEN now() ELSE j.started_at END,
-           finished_at = CASE WHEN $4::text = 'RUNNING' THEN j.finished_at ELSE now() END,
-           summary = COALESCE($6::text, j.summary),
-           error = COALESCE($7::text, j.error),
-           ${usageAssignmentsSql('j', usage)}
-      FROM previous
-     WHERE j.id = previous.id AND j.user_id = $2 AND j.claimed_by_token_id = $3
-       AND j.status IN ('CLAIMED', 'RUNNING')
-       AND ($4::text = 'RUNNING' OR j.kind <> 'TASK_IMPLEMENTATION')
-       AND ($5::text IS NULL OR $5::text IS NOT DISTINCT FROM (SELECT s.branch FROM stories s WHERE s.id = j.story_id))
-       AND ${priceTableInForceSql(usage)}
-    RETURNING j.*, previous.status AS from_status, previous.old_input_tokens, previous.old_output_tokens,
-              previous.old_cache_read_tokens, previous.old_cache_write_tokens, previous.old_cost_usd, previous.old_usage_at
-  ), check_refresh AS (
-    SELECT ${queueCheckRefreshSql('job.story_id')} FROM job
-     WHERE job.kind = 'TASK_IMPLEMENTATION' AND job.story_id IS NOT NULL
-  ), ${usageTotalsSql('job', 'check_refresh')}, events AS (
-    SELECT 'claude_job_status' AS type, job.user_id, ${jobStatusEventSql('job')} AS event FROM job
-    UNION ALL
-    SELECT type, user_id, event FROM budget_events
-  ), ${publishChangesSql('events')}
-  SELECT job.id, job.status::text AS status, job.from_status::text AS from_status, job.branch,
-         ${isoSql('job.pushed_at')} AS pushed_at, job.pr_url, job.verify_result::text AS verify_result,
-         job.summary, job.error, ${isoSql('job.started_at')} AS started_at, ${isoSql('job.finished_at')} AS finished_at,
-         -- S11/S12 only ask whether there are any: EXISTS stops at the first
-         $4::text <> 'RUNNING' AND EXISTS (SELECT 1 FROM jobs q WHERE q.user_id = job.user_id AND q.status = 'QUEUED') AS has_queued,
-         job.story_id IS NOT NULL AND EXISTS (SELECT 1 FROM jobs s WHERE s.story_id = job.story_id
-                                                AND s.status IN ('QUEUED', 'CLAIMED', 'RUNNING') AND s.id <> job.id) AS has_active_siblings,
-         (SELECT count(*) FROM announced) AS announced,
-         (SELECT count(*) FROM check_refresh) AS check_refreshes,
-         ${usageChangeColumnsSql('job')}
-    FROM job`;
+const statement = quickStatusStatement(queueCheckRefreshSql);
 
-/** The one-statement status change, or null when it did not apply (the full path decides). */
 export async function quickStatusUpdate(
   pool: Queryable,
   auth: AuthContext,
@@ -90,9 +26,9 @@ export async function quickStatusUpdate(
   input: StatusInput & { status: 'running' | 'done' },
   /** the price of the reported model from the table this process knows; null: the call reports no usage */
   price: PriceChoice | null = null,
-): Promise<QuickStatusRow | null> {
+): Promise<QuickStatusOutcome> {
   // named: each connection plans it once
-  const { rows } = await pool.query<QuickStatusRow>({ name: 'quick-status-update', text: quickStatusStatement, values: [
+  const { rows } = await pool.query<QuickStatusResultRow>({ ...statement, values: [
     jobId,
     auth.userId,
     auth.tokenId,
@@ -109,5 +45,17 @@ export async function quickStatusUpdate(
     price?.tableId ?? null,
     price?.position ?? null,
   ] });
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row) return { applied: false, snapshot: null };
+  if (row.applied) return row as unknown as { applied: true } & QuickStatusRow;
+  return {
+    applied: false,
+    snapshot: {
+      user_id: row.snapshot_user_id,
+      status: row.snapshot_status as JobStatus,
+      claimed_by_token_id: row.snapshot_token_id,
+      kind: row.snapshot_kind as JobKind,
+      story_branch: row.snapshot_story_branch,
+    },
+  };
 }

@@ -3,10 +3,11 @@
 // force, the full path's write, and the Prometheus counters moved by the
 // difference each report makes.
 import type { Queryable } from '../../db/queryable.ts';
+import { publishChangesSql } from '../../db/sql/change-events.ts';
 import { recordJobUsageText, type UsageChangeRow } from '../../db/sql/job-usage.ts';
+import { priceTableInForceStatement } from '../../db/sql/status-price-table.ts';
 import { runStatement, type SqlClient } from '../../db/sql/run-statement.ts';
 import type { Metrics } from '../../metrics.ts';
-import { publishChangesSql } from '../events/publish.ts';
 import { choosePrice, priceCacheFor, type PriceChoice } from '../prices/price-book.ts';
 
 export interface UsageInput {
@@ -29,6 +30,8 @@ export async function cachedPriceChoice(pool: Queryable, modelId: string | null 
   return choosePrice(await priceCacheFor(pool).current(), modelId);
 }
 
+const recordJobUsageStatement = { name: 'record-job-usage', text: recordJobUsageText(publishChangesSql('events')) };
+
 /**
  * The full path's usage write, in its transaction: the table in force read
  * there (the cached copy reloaded when another process replaced it), the
@@ -36,11 +39,11 @@ export async function cachedPriceChoice(pool: Queryable, modelId: string | null 
  */
 export async function recordJobUsage(tx: SqlClient, pool: Queryable, jobId: string, storedModelId: string | null, input: UsageInput): Promise<UsageChangeRow> {
   const cache = priceCacheFor(pool);
-  const [newest] = await runStatement<{ id: string | null }>(tx, { name: 'price-table-in-force', text: 'SELECT max(id)::text AS id FROM price_tables' }, []);
+  const [newest] = await runStatement<{ id: string | null }>(tx, priceTableInForceStatement, []);
   let book = await cache.current();
   if (book.tableId !== (newest?.id ?? null)) book = await cache.reload(tx);
   const choice = choosePrice(book, input.model_id ?? storedModelId);
-  const [row] = await runStatement<UsageChangeRow>(tx, { name: 'record-job-usage', text: recordJobUsageText(publishChangesSql('events')) }, [
+  const [row] = await runStatement<UsageChangeRow>(tx, recordJobUsageStatement, [
     jobId,
     input.model_id ?? null,
     input.input_tokens ?? null,

@@ -1,29 +1,38 @@
 // The status call (S1–S12): an agent reports running, done or failed.
-// Calls with nothing but the job to write take one statement (quick-status.ts).
-// The others (a task's done, any failure) take the full path: GitHub is asked
-// before the transaction (S6: is the work pushed?); the job row is then
-// locked, re-checked and written with its side records (idea state, trace,
-// change event, check refresh, cascade start) in one transaction.
+// Who may report what is decided once, by status-rules.ts decideStatusReport.
+// Calls with nothing but the job to write take one statement (quick-status.ts,
+// its conditions made from the same rules). The others (a task's done, any
+// failure) take the full path: GitHub is asked before the transaction (S6: is
+// the work pushed?); the job row is then locked, decided again and written with
+// its side records (idea state, trace, change event, check refresh, the
+// cascade start of S13/S14) in one transaction; after commit, pushed work gets
+// its story PR (S7).
 import type { Prisma, JobStatus } from '../../generated/prisma/client.ts';
+import { lockJobForStatusStatement, type LockedJobRow } from '../../db/sql/job-status-lock.ts';
+import { statusProbesStatement, type StatusProbesRow } from '../../db/sql/job-status-probes.ts';
+import { runStatement } from '../../db/sql/run-statement.ts';
 import type { AppServices } from '../app-services.ts';
 import type { AuthContext } from '../auth/tokens.ts';
-import { DomainError, jobNotFound, permissionDenied, validationFailed } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import { checkStoryBranchPushed } from '../github/branches.ts';
 import { iso, lower, lowerOrNull } from '../present.ts';
 import { publishJobStatus } from './job-events.ts';
 import {
-  activeStatuses,
   checkVerifyGate,
+  clockColumnOf,
+  decideStatusReport,
   pushFailedMessage,
-  reportableStatuses,
+  reportRefusal,
   resolveNextAction,
   worktreeAdvice,
   type PushCheck,
+  type StatusSnapshot,
 } from './status-rules.ts';
 import { addTrace } from './trace.ts';
 import { quickStatusUpdate, type QuickStatusRow } from './quick-status.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
-import { lockPbiForCascade } from '../cascade/start-cascade.ts';
+import { lockPbiForCascade, startCascade } from '../cascade/start-cascade.ts';
+import { openStoryPullRequestAfterPush } from './story-pr-after-push.ts';
 import { cachedPriceChoice, countUsage, recordJobUsage, reportsUsage } from './record-usage.ts';
 
 export interface StatusInput {
@@ -36,14 +45,6 @@ export interface StatusInput {
   output_tokens?: number | undefined;
   cache_read_tokens?: number | undefined;
   cache_write_tokens?: number | undefined;
-}
-
-/** What happens around the transaction; the cascade and story PRs plug in here. */
-export interface StatusHooks {
-  /** inside the failure's transaction (S14): returns the cascade it started, if any */
-  onTaskFailed?(tx: Prisma.TransactionClient, job: { id: string; pbi_id: string | null; error: string | null }): Promise<{ id: string; cancelled_job_ids: string[] } | null>;
-  /** after commit, for a done task job with pushed work: returns the PR's URL or null */
-  onWorkPushed?(jobId: string, summary: string | undefined): Promise<string | null>;
 }
 
 export interface StatusAnswer {
@@ -69,20 +70,10 @@ const jobForStatusInclude = {
   product: { select: { repo: true, base_branch: true, installation_id: true, repo_removed_at: true, installation: { select: { account_login: true, suspended_at: true, deleted_at: true } } } },
 } satisfies Prisma.JobInclude;
 
-/** S1–S3, in the seed's order: the claiming token, then cancelled, then terminal. */
-export function assertReportable(job: { id: string; status: JobStatus; claimed_by_token_id: string | null }, auth: AuthContext): void {
-  if (job.claimed_by_token_id !== auth.tokenId) {
-    throw permissionDenied(`job ${job.id} is not claimed by this token`);
-  }
-  if (job.status === 'CANCELLED') {
-    throw new DomainError(
-      'JOB_CANCELLED',
-      'the job was cancelled by the PBI fail-cascade; discard your local changes and claim the next job',
-    );
-  }
-  if (!reportableStatuses.includes(job.status)) {
-    throw new DomainError('JOB_TERMINAL', `Job is already in terminal state: ${lower(job.status)}`);
-  }
+/** S1–S3 for the job's other agent calls (verify, git token, idea results: active-job.ts). */
+export function assertReportable(job: { id: string; user_id: string; status: JobStatus; claimed_by_token_id: string | null }, auth: AuthContext): void {
+  const refusal = reportRefusal(job.id, job, auth);
+  if (refusal) throw refusal;
 }
 
 /**
@@ -93,19 +84,23 @@ const statusTransactionLimits = { maxWait: 5_000, timeout: 15_000 };
 
 type StatusServices = Pick<AppServices, 'prisma' | 'pool' | 'github' | 'log' | 'metrics'>;
 
-export async function updateJobStatus(services: StatusServices, hooks: StatusHooks, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
+export async function updateJobStatus(services: StatusServices, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
   const usage = reportsUsage(input);
   // usage without a model id is priced by the stored model: the full path reads it under the row lock
   if (input.status !== 'failed' && (!usage || input.model_id !== undefined)) {
     const price = usage ? await cachedPriceChoice(services.pool, input.model_id) : null;
     const quick = await quickStatusUpdate(services.pool, auth, jobId, { ...input, status: input.status }, price);
-    if (quick) {
+    if (quick.applied) {
       services.metrics.jobTransitions.inc({ from: lower(quick.from_status), to: lower(quick.status) });
       if (usage) countUsage(services.metrics, quick);
       return presentQuickAnswer(quick, input.status);
     }
+    // the same rules explain why it changed nothing; a transition they allow
+    // (a task's done, a price table newer than this process's copy) takes the full path
+    const decision = decideStatusReport(jobId, quick.snapshot, auth, input);
+    if (decision.kind === 'rejected') throw decision.error;
   }
-  return updateJobStatusInTransaction(services, hooks, auth, jobId, input);
+  return updateJobStatusInTransaction(services, auth, jobId, input);
 }
 
 function presentQuickAnswer(row: QuickStatusRow, reported: 'running' | 'done'): StatusAnswer {
@@ -127,28 +122,19 @@ function presentQuickAnswer(row: QuickStatusRow, reported: 'running' | 'done'): 
   };
 }
 
-/** The full path: every check in the seed's order, GitHub first, then one transaction with the side records. */
-async function updateJobStatusInTransaction(
-  services: StatusServices,
-  hooks: StatusHooks,
-  auth: AuthContext,
-  jobId: string,
-  input: StatusInput,
-): Promise<StatusAnswer> {
+/** The full path: the same decision, GitHub first, then one transaction with the side records. */
+async function updateJobStatusInTransaction(services: StatusServices, auth: AuthContext, jobId: string, input: StatusInput): Promise<StatusAnswer> {
   const { prisma } = services;
-  const job = await prisma.job.findUnique({ where: { id: jobId }, include: jobForStatusInclude });
-  if (!job || job.user_id !== auth.userId) throw jobNotFound(jobId);
-  assertReportable(job, auth);
-  const storyBranch = job.story?.branch ?? null;
-  if (input.branch !== undefined && input.branch !== storyBranch) {
-    throw validationFailed(`branch must be the story's branch ${storyBranch ?? '(none: idea jobs have no branch)'}`, [
-      { path: 'branch', message: `expected ${storyBranch ?? 'no branch'}` },
-    ]);
-  }
+  const row = await prisma.job.findUnique({ where: { id: jobId }, include: jobForStatusInclude });
+  const storyBranch = row?.story?.branch ?? null;
+  const snapshot: StatusSnapshot | null = row && { user_id: row.user_id, status: row.status, claimed_by_token_id: row.claimed_by_token_id, kind: row.kind, story_branch: storyBranch };
+  const decision = decideStatusReport(jobId, snapshot, auth, input);
+  if (decision.kind === 'rejected') throw decision.error;
+  const job = row!;
   const isTask = job.kind === 'TASK_IMPLEMENTATION';
 
   // Decide the outcome before taking any lock: the gate, then GitHub (S4, S6).
-  let newStatus: JobStatus = input.status === 'running' ? 'RUNNING' : input.status === 'done' ? 'DONE' : 'FAILED';
+  let newStatus: JobStatus = decision.to;
   let pushCheck: PushCheck | null = null;
   let error = input.error;
   if (input.status === 'done' && isTask) {
@@ -166,18 +152,18 @@ async function updateJobStatusInTransaction(
   const usage = reportsUsage(input);
   const { updated, cascade, from, usageChange } = await prisma.$transaction(async (tx) => {
     if (newStatus === 'FAILED' && isTask && job.pbi_id) await lockPbiForCascade(tx, job.pbi_id);
-    const locked = await tx.$queryRaw<{ status: JobStatus; claimed_by_token_id: string | null; model_id: string | null }[]>`
-      SELECT status, claimed_by_token_id, model_id FROM jobs WHERE id = ${jobId} FOR UPDATE`;
-    // a concurrent call (or the cascade) may have changed the job meanwhile
-    const { model_id: storedModelId, ...current } = locked[0]!;
-    assertReportable({ id: jobId, ...current }, auth);
+    const [locked] = await runStatement<LockedJobRow>(tx, lockJobForStatusStatement, [jobId]);
+    // a concurrent call (or the cascade) may have changed the job meanwhile: decide again on the locked row
+    const current = { ...snapshot!, status: locked!.status as JobStatus, claimed_by_token_id: locked!.claimed_by_token_id };
+    const again = decideStatusReport(jobId, current, auth, input);
+    if (again.kind === 'rejected') throw again.error;
     const now = new Date();
     const updated = await tx.job.update({
       where: { id: jobId },
       data: {
         status: newStatus,
         heartbeat_at: now,
-        ...(newStatus === 'RUNNING' ? { started_at: now } : { finished_at: now }),
+        [clockColumnOf(newStatus)]: now,
         ...(isTask && input.status === 'done' ? { branch: storyBranch } : {}),
         ...(pushed ? { pushed_at: now } : {}),
         ...(input.summary !== undefined ? { summary: input.summary } : {}),
@@ -193,32 +179,30 @@ async function updateJobStatusInTransaction(
       });
     }
     await publishJobStatus(tx, updated);
-    const cascade = newStatus === 'FAILED' && isTask && hooks.onTaskFailed ? await hooks.onTaskFailed(tx, updated) : null;
+    // S13/S14: a task that ends FAILED starts its PBI's cascade in this transaction
+    const cascade = newStatus === 'FAILED' && isTask ? await startCascade(tx, updated) : null;
     // Lock order: job rows first, the story's background-job key last. A sibling's status
     // call holds its row and then queues this same key; queueing it before the cascade's
     // cancel (which waits for that row) would deadlock.
     if (isTask && updated.story_id) await queueCheckRefresh(tx, updated.story_id);
     // usage last: it locks the product, PBI and story rows (lock order: src/db/sql/job-usage.ts)
-    const usageChange = usage ? await recordJobUsage(tx, services.pool, jobId, storedModelId, input) : null;
+    const usageChange = usage ? await recordJobUsage(tx, services.pool, jobId, locked!.model_id, input) : null;
     return { updated, cascade, from: current.status, usageChange };
   }, statusTransactionLimits);
   services.metrics.jobTransitions.inc({ from: lower(from), to: lower(newStatus) });
   if (usageChange) countUsage(services.metrics, usageChange);
 
+  // S7: after commit, pushed work gets its story's PR (trouble: a warning and a background retry)
   let prUrl = updated.pr_url;
-  if (pushed && hooks.onWorkPushed) {
-    prUrl = (await hooks.onWorkPushed(jobId, input.summary).catch((err: unknown) => {
+  if (pushed) {
+    prUrl = (await openStoryPullRequestAfterPush(services, jobId).catch((err: unknown) => {
       services.log.warn({ err, jobId }, 'story pull request step failed');
       return null;
     })) ?? prUrl;
   }
 
-  // S11/S12 only ask whether there are any (a count would read every queued job of the user)
-  const [queued, activeSiblings, finalJob] = await Promise.all([
-    input.status === 'running' ? 0 : prisma.job.findFirst({ where: { user_id: auth.userId, status: 'QUEUED' }, select: { id: true } }).then((j) => (j ? 1 : 0)),
-    job.story_id
-      ? prisma.job.findFirst({ where: { story_id: job.story_id, status: { in: activeStatuses }, id: { not: jobId } }, select: { id: true } }).then((j) => (j ? 1 : 0))
-      : 0,
+  const [[probes], finalJob] = await Promise.all([
+    runStatement<StatusProbesRow>(services.pool, statusProbesStatement, [auth.userId, job.story_id, jobId, input.status !== 'running']),
     cascade ? prisma.job.findUniqueOrThrow({ where: { id: jobId } }) : updated,
   ]);
 
@@ -233,8 +217,8 @@ async function updateJobStatusInTransaction(
     error: finalJob.error,
     started_at: iso(finalJob.started_at),
     finished_at: iso(finalJob.finished_at),
-    next_action: resolveNextAction(input.status, queued),
-    worktree: newStatus === 'RUNNING' ? 'keep' : worktreeAdvice(activeSiblings),
+    next_action: resolveNextAction(input.status, probes!.has_queued ? 1 : 0),
+    worktree: newStatus === 'RUNNING' ? 'keep' : worktreeAdvice(probes!.has_active_siblings ? 1 : 0),
     keep_branch: newStatus === 'DONE' && pushed,
     cascade,
   };
