@@ -7,6 +7,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { removeJobs } from '../support/graphile-jobs.ts';
 import { testPrivateKey } from '../support/app.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser, installationId } from '../support/seed.ts';
 import { mockInstallationToken } from '../webhooks/support.ts';
@@ -181,7 +182,7 @@ describe('reconcile_product', () => {
     expect((await jobsOf('reconcile_product')).map((j) => j.run_at.getTime())).toEqual([again!.run_at.getTime()]);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(lists).toBe(1);
-    await database.db.pool.query(`DELETE FROM graphile_worker._private_jobs`);
+    await removeJobs(database.db.pool);
   });
 
   it('stops at the first PR read GitHub rate-limits instead of going on to the next PR', async () => {
@@ -204,6 +205,6 @@ describe('reconcile_product', () => {
     }, 30_000);
     expect(again!.run_at.getTime()).toBeGreaterThanOrEqual(queuedAt + 29_000);
     expect(reads).toEqual(['31']);
-    await database.db.pool.query(`DELETE FROM graphile_worker._private_jobs`);
+    await removeJobs(database.db.pool);
   });
 });

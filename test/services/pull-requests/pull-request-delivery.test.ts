@@ -11,6 +11,7 @@ import { applyPullRequestEvent, type PullRequestChangeJobs } from '../../../src/
 import type { GitHubPull } from '../../../src/services/pull-requests/pull-state.ts';
 import { mergeMethodJob, needsMergeMethod } from '../../../src/services/pull-requests/queue-merge-method.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { removeJobs } from '../../support/graphile-jobs.ts';
 import { installationId, oneStoryBacklog, seedBacklog, seedProduct } from '../../support/seed.ts';
 import { pullRequestPayload, repoId, sha, type Payload } from '../../webhooks/support.ts';
 
@@ -38,7 +39,7 @@ afterAll(async () => {
   await database?.drop();
 });
 beforeEach(async () => {
-  await database.db.pool.query('DELETE FROM graphile_worker._private_jobs');
+  await removeJobs(database.db.pool);
 });
 
 interface Counted {
@@ -82,7 +83,7 @@ const deliver = (pool: pg.Pool, payload: Payload, id = randomUUID()) =>
 
 async function queuedJobs(): Promise<{ task: string; key: string | null }[]> {
   const { rows } = await database.db.pool.query<{ task: string; key: string | null }>(
-    `SELECT t.identifier AS task, j.key FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id ORDER BY t.identifier`,
+    `SELECT task_identifier AS task, key FROM graphile_worker.jobs ORDER BY task_identifier`,
   );
   return rows;
 }
@@ -93,7 +94,7 @@ describe('a pull_request delivery', () => {
   it('on a story PR we hold: two statements on the pool, no transaction, the check refresh added by the write', async () => {
     const number = nextNumber++;
     expect((await deliver(database.db.pool, pull('opened', number, 1, 'a'))).kind).toBe('created');
-    await database.db.pool.query('DELETE FROM graphile_worker._private_jobs');
+    await removeJobs(database.db.pool);
 
     const counted = counting(database.db.pool);
     const id = randomUUID();
@@ -117,7 +118,7 @@ describe('a pull_request delivery', () => {
     const number = nextNumber++;
     const opened = pull('opened', number, 1, 'a');
     await deliver(database.db.pool, opened);
-    await database.db.pool.query('DELETE FROM graphile_worker._private_jobs');
+    await removeJobs(database.db.pool);
     const counted = counting(database.db.pool);
     expect((await deliver(counted.pool, opened)).kind).toBe('stale');
     expect(counted.statements).toEqual(['pull-delivery-read', 'pull-delivery-record']);
@@ -127,7 +128,7 @@ describe('a pull_request delivery', () => {
   it('a merge: the merge-method lookup and the check refresh in the same write', async () => {
     const number = nextNumber++;
     await deliver(database.db.pool, pull('opened', number, 1, 'a'));
-    await database.db.pool.query('DELETE FROM graphile_worker._private_jobs');
+    await removeJobs(database.db.pool);
     const outcome = await deliver(database.db.pool, pull('closed.merged', number, 2, 'a', { mergeCommitSha: sha('m') }));
     expect(outcome).toMatchObject({ kind: 'updated', needsMergeMethod: true });
     const record = await recordOf(number);
