@@ -69,3 +69,15 @@ export const setActiveLimitStatement: Statement = {
     )
     SELECT u.id, (SELECT count(*) FROM woken) AS woken FROM u`,
 };
+
+/**
+ * Before setActiveLimitStatement sets a limit: the jobs table locked against
+ * writers for the rest of the transaction, waiting at most $1 (a lock_timeout,
+ * e.g. '5s'; SET LOCAL as a function, so it takes a parameter). Lock order: the
+ * table first, then the product row (claims and status calls hold jobs rows
+ * before the product's).
+ */
+export const lockJobsForActiveCountSql = {
+  lockTimeout: `SELECT set_config('lock_timeout', $1::text, true)`,
+  lockJobs: 'LOCK TABLE jobs IN SHARE MODE',
+};

@@ -10,8 +10,10 @@
 // The decision stays in TypeScript (pull-state.ts); the statements only carry it out.
 // record-pull-request.ts and pull-request-delivery.ts run them.
 import type { PullRequest } from '../../generated/prisma/client.ts';
+import { addJobSql } from './background-jobs.ts';
 import { productOfRepositorySql } from './repository-identity.ts';
 import type { Statement } from './run-statement.ts';
+import { deliverySeenSql, insertDeliverySql } from './webhook-deliveries.ts';
 
 /**
  * How each column of our PR record is read so that pg gives what Prisma's model
@@ -63,7 +65,7 @@ export const pullDeliveryReadStatement: Statement = {
     WITH product AS (${productOfRepositorySql})
     SELECT product.id AS product_id, product.repo AS product_repo, product.github_repo_id AS product_github_repo_id,
            product.repo_updated_at AS product_repo_updated_at,
-           EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = $3) AS seen,
+           ${deliverySeenSql('$3')} AS seen,
            (SELECT s.id FROM stories s WHERE s.product_id = product.id AND s.branch = $5) AS branch_story_id,
            pr.xmin::text AS pr_version, ${pullRequestColumns('pr', 'pr_')}
       FROM product
@@ -74,6 +76,12 @@ export const pullDeliveryReadStatement: Statement = {
 export const lockPullRequestStatement: Statement = {
   name: 'lock-pull-request',
   text: `SELECT pr.xmin::text AS pr_version, ${pullRequestColumns('pr', 'pr_')} FROM pull_requests pr WHERE pr.product_id = $1 AND pr.number = $2 FOR UPDATE`,
+};
+
+/** The product's story on a branch ($1 product, $2 branch): a PR on it is the story's. */
+export const storyOnBranchStatement: Statement = {
+  name: 'story-on-branch',
+  text: 'SELECT id FROM stories WHERE product_id = $1 AND branch = $2',
 };
 
 /** The columns GitHub's word sets, in the order of the statements' field parameters. */
@@ -106,7 +114,7 @@ const afterWrite = (share: string, jobs: string, withJobs: boolean) => `
   ), queued AS (${
     withJobs
       ? `
-    SELECT graphile_worker.add_job(s.identifier, s.payload, queue_name => s.queue_name, max_attempts => s.max_attempts, job_key => s.job_key)
+    SELECT ${addJobSql({ task: 's.identifier', payload: 's.payload', queueName: 's.queue_name', maxAttempts: 's.max_attempts', jobKey: 's.job_key' })}
       FROM json_to_recordset(${jobs}::json) AS s(identifier text, payload json, queue_name text, job_key text, max_attempts int)
      WHERE EXISTS (SELECT 1 FROM written) AND (SELECT count(*) FROM shared) >= 0`
       : `
@@ -124,11 +132,7 @@ const afterWrite = (share: string, jobs: string, withJobs: boolean) => `
 const updatePullRequestSql = (withJobs: boolean) => `
     WITH guard AS (
       SELECT id FROM pull_requests WHERE id = $1 AND xmin::text = $2 FOR UPDATE
-    ), delivery AS (
-      INSERT INTO webhook_deliveries (id, event, action)
-      SELECT $3::text, $4::text, $5::text FROM guard WHERE $3::text IS NOT NULL
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id
+    ), delivery AS (${insertDeliverySql('$3', '$4', '$5', 'FROM guard WHERE $3::text IS NOT NULL')}
     ), written AS (
       UPDATE pull_requests p
          SET story_id = $8::text, ${pullFieldColumns.map((column) => `${column} = ${fieldParam(column, 9)}`).join(', ')}, updated_at = now()
@@ -159,11 +163,7 @@ const insertPullRequestSql = (withJobs: boolean) => `
       VALUES ($1::text, $7::text, $8::text, $9::int, ${pullFieldColumns.map((column) => fieldParam(column, 10)).join(', ')}, now())
       ON CONFLICT (product_id, number) DO NOTHING
       RETURNING ${pullRequestColumns('pull_requests')}
-    ), delivery AS (
-      INSERT INTO webhook_deliveries (id, event, action)
-      SELECT $2::text, $3::text, $4::text FROM written WHERE $2::text IS NOT NULL
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id
+    ), delivery AS (${insertDeliverySql('$2', '$3', '$4', 'FROM written WHERE $2::text IS NOT NULL')}
     ), ${afterWrite('$5', '$6', withJobs)}
     SELECT (SELECT count(*)::int FROM written) AS guarded, (SELECT count(*)::int FROM delivery) AS recorded,
            (SELECT count(*)::int FROM queued) AS queued, w.*
@@ -190,11 +190,7 @@ export const recordPullDeliveryStatement: Statement = {
       SELECT 1 FROM held
       UNION ALL
       SELECT 1 WHERE $4::text IS NULL AND NOT EXISTS (SELECT 1 FROM pull_requests WHERE product_id = $6::text AND number = $7::int)
-    ), delivery AS (
-      INSERT INTO webhook_deliveries (id, event, action)
-      SELECT $1::text, $2::text, $3::text FROM guard
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id
+    ), delivery AS (${insertDeliverySql('$1', '$2', '$3', 'FROM guard')}
     )
     SELECT (SELECT count(*)::int FROM guard) AS guarded, (SELECT count(*)::int FROM delivery) AS recorded`,
 };

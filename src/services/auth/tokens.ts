@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../../db/client.ts';
 import type { Queryable } from '../../db/queryable.ts';
+import { authenticateStatement, revokeTokenSql, touchTokenSql } from '../../db/sql/api-tokens.ts';
 import { tokensChangedChannel, type TokenCache } from './token-cache.ts';
 import { notFound, unauthenticated, validationFailed } from '../errors.ts';
 
@@ -63,13 +64,7 @@ export async function createToken(
 
 export async function revokeToken(prisma: PrismaClient, tokenId: string): Promise<void> {
   // revoked and announced in one statement: every replica's token cache forgets it
-  const revoked = await prisma.$queryRaw<{ id: string }[]>`
-    WITH revoked AS (
-      UPDATE api_tokens SET revoked_at = now() WHERE id = ${tokenId} AND revoked_at IS NULL RETURNING id
-    ), announced AS (
-      SELECT pg_notify(${tokensChangedChannel}, id) FROM revoked
-    )
-    SELECT revoked.id, (SELECT count(*) FROM announced) AS announced FROM revoked`;
+  const revoked = await prisma.$queryRawUnsafe<{ id: string }[]>(revokeTokenSql, tokenId, tokensChangedChannel);
   if (revoked.length === 0) {
     const exists = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { id: true } });
     if (!exists) throw notFound('token', tokenId);
@@ -108,18 +103,14 @@ export async function authenticate(pool: Queryable, authorization: string | unde
   if (cached) return cached;
   // one round trip on the app's pool
   const { rows } = await pool.query<{ id: string; admin: boolean; revoked: boolean; use_is_stale: boolean; token_hash: string; user_id: string; user_name: string }>({
-    name: 'authenticate',
-    text: `SELECT t.id, t.admin, t.revoked_at IS NOT NULL AS revoked, t.token_hash, u.id AS user_id, u.name AS user_name,
-            (t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => $2)) AS use_is_stale
-       FROM api_tokens t JOIN users u ON u.id = t.user_id
-      WHERE t.token_hash = $1`,
+    ...authenticateStatement,
     values: [hash, lastUsedResolutionMs / 1000],
   });
   const row = rows[0];
   if (!row || row.revoked || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
     throw unauthenticated('unknown or revoked token');
   }
-  if (row.use_is_stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.id]);
+  if (row.use_is_stale) await pool.query(touchTokenSql, [row.id]);
   const auth: AuthContext = { tokenId: row.id, userId: row.user_id, userName: row.user_name, admin: row.admin };
   cache?.set(hash, auth);
   return auth;

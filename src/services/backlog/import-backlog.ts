@@ -1,5 +1,6 @@
 // Backlog import: PBIs → stories → tasks in one transaction, in input order.
 import type { PrismaClient } from '../../db/client.ts';
+import { backlogImportLockKey, transactionLockSql } from '../../db/sql/advisory-locks.ts';
 import type { VerifyRequired } from '../../generated/prisma/client.ts';
 import { notFound } from '../errors.ts';
 import { claimUniqueBranch, storyBranchName } from './story-branch.ts';
@@ -37,7 +38,7 @@ export async function importBacklog(prisma: PrismaClient, productId: string, inp
       const product = await tx.product.findUnique({ where: { id: productId }, select: { id: true } });
       if (!product) throw notFound('product', productId);
       // Serialise imports of one product so branch uniqueness holds under concurrency.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`backlog:${productId}`}))`;
+      await tx.$executeRawUnsafe(transactionLockSql, backlogImportLockKey(productId));
       const existing = await tx.story.findMany({ where: { product_id: productId }, select: { branch: true } });
       const taken = new Set(existing.map((s) => s.branch));
       const pbiCount = await tx.pbi.count({ where: { product_id: productId } });

@@ -3,7 +3,7 @@
 // (src/db/sql/claim-job.ts); the status statements keep the spending
 // (src/db/sql/job-usage.ts).
 import type { PrismaClient } from '../../db/client.ts';
-import { setActiveLimitStatement, setBudgetStatement } from '../../db/sql/budgets.ts';
+import { lockJobsForActiveCountSql, setActiveLimitStatement, setBudgetStatement } from '../../db/sql/budgets.ts';
 import { runStatement } from '../../db/sql/run-statement.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { DomainError, notFound } from '../errors.ts';
@@ -51,9 +51,9 @@ export async function updateProductSettings(prisma: PrismaClient, productId: str
     await prisma.$transaction(async (tx) => {
       if (settings.max_active_jobs !== undefined) {
         if (settings.max_active_jobs !== null) {
-          // lock order: the table first, then the product row (claims and status calls hold jobs rows before the product's)
-          await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${limitLockTimeout}'`);
-          await tx.$executeRawUnsafe('LOCK TABLE jobs IN SHARE MODE');
+          // the table first, then the product row (src/db/sql/budgets.ts)
+          await tx.$queryRawUnsafe(lockJobsForActiveCountSql.lockTimeout, limitLockTimeout);
+          await tx.$executeRawUnsafe(lockJobsForActiveCountSql.lockJobs);
         }
         const rows = await runStatement(tx, setActiveLimitStatement, [productId, settings.max_active_jobs]);
         if (rows.length === 0) throw notFound('product', productId);

@@ -4,6 +4,7 @@
 // published. Two runs finishing at once serialise on the cascade's row; the
 // second finds it done and does nothing.
 import type { PrismaClient } from '../../db/client.ts';
+import { cancelledFromSql, lockCascadeSql } from '../../db/sql/cascade-finish.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { publishChange } from '../events/publish.ts';
 import { addTrace } from '../jobs/trace.ts';
@@ -18,7 +19,7 @@ export interface FinishedCascade {
 /** Null when the cascade is not finished by this call (a step still pending, or done already). */
 export async function finishCascade(prisma: PrismaClient, cascadeId: string): Promise<FinishedCascade | null> {
   return prisma.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM cascades WHERE id = ${cascadeId} FOR UPDATE`;
+    const [locked] = await tx.$queryRawUnsafe<{ status: string }[]>(lockCascadeSql, cascadeId);
     if (!locked || locked.status === 'DONE') return null;
     const cascade = await tx.cascade.findUniqueOrThrow({ where: { id: cascadeId }, include: { steps: true, failed_job: true } });
     if (cascade.steps.some((s) => s.state === 'PENDING')) return null;
@@ -36,13 +37,7 @@ export async function finishCascade(prisma: PrismaClient, cascadeId: string): Pr
       await queueCheckRefresh(tx, storyId);
     }
     await publishChange(tx, { type: 'cascade', user_id: cascade.failed_job.user_id, cascade_id: cascadeId, pbi_id: cascade.pbi_id, status: 'done' });
-    // The status each cancelled job had, read from what the cancel leaves as it was:
-    // a running job has started_at (set by `running`), a claimed one claimed_at;
-    // a requeue clears both, so a requeued job counts as the queued job it was.
-    const cancelledFrom = await tx.$queryRaw<FinishedCascade['cancelledFrom']>`
-      SELECT CASE WHEN started_at IS NOT NULL THEN 'running' WHEN claimed_at IS NOT NULL THEN 'claimed' ELSE 'queued' END AS "from", count(*)::int AS count
-        FROM jobs WHERE id = ANY(${cascade.cancelled_job_ids}::text[]) AND status = 'CANCELLED'
-       GROUP BY 1 ORDER BY 1`;
+    const cancelledFrom = await tx.$queryRawUnsafe<FinishedCascade['cancelledFrom']>(cancelledFromSql, cascade.cancelled_job_ids);
     return { cancelledFrom };
   });
 }

@@ -1,35 +1,36 @@
 // Queues the refresh of a story's check run, serially per story, de-duplicated.
-// One definition (queueCheckRefreshSql, and checkRefreshJob as data) serves Prisma
-// transactions and statements that change a story's jobs themselves.
+// One definition, checkRefreshJob: added as it is by Prisma transactions
+// (queueCheckRefresh) and by statements that add jobs from a list (the
+// pull_request delivery), and rendered as SQL (queueCheckRefreshSql) for
+// statements that know the story only in SQL (the status call's).
+import { addJobSql } from '../../db/sql/background-jobs.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { enqueueBackground, type BackgroundJobSpec } from '../background/enqueue.ts';
+import { enqueueJob, jobSpecSql, type BackgroundJobSpec } from '../background/enqueue.ts';
 
-const storyQueuePrefix = 'story:';
-const checkJobKeyPrefix = 'check:';
-const checkMaxAttempts = 25;
-export const storyQueue = (storyId: string) => `${storyQueuePrefix}${storyId}`;
+export const storyQueue = (storyId: string) => `story:${storyId}`;
 
-/** The refresh as an SQL expression (`storyId`: an SQL expression of type text). */
-export const queueCheckRefreshSql = (storyId: string) =>
-  `graphile_worker.add_job('refresh_story_check', json_build_object('story_id', ${storyId}),
-     queue_name => '${storyQueuePrefix}' || ${storyId}, max_attempts => ${checkMaxAttempts}, job_key => '${checkJobKeyPrefix}' || ${storyId})`;
-
-/** The same refresh as data, for statements that add their jobs from a list (the pull_request delivery). */
-export const checkRefreshJob = (storyId: string): BackgroundJobSpec => ({
+/**
+ * The refresh of the story's check run. `resend`: send the check run even when
+ * GitHub already shows this state (a person asked for a re-run); its own key, so
+ * a pending plain refresh does not swallow it.
+ */
+export const checkRefreshJob = (storyId: string, options: { resend?: boolean } = {}): BackgroundJobSpec => ({
   task: 'refresh_story_check',
-  payload: { story_id: storyId },
+  payload: options.resend ? { story_id: storyId, resend: 'true' } : { story_id: storyId },
   queueName: storyQueue(storyId),
-  jobKey: `${checkJobKeyPrefix}${storyId}`,
-  maxAttempts: checkMaxAttempts,
+  jobKey: options.resend ? `check-resend:${storyId}` : `check:${storyId}`,
+  maxAttempts: 25,
 });
 
-type Tx = Pick<Prisma.TransactionClient, '$executeRaw' | '$executeRawUnsafe'>;
+/** never in a story id (cuids are [a-z0-9]) */
+const storyIdMarker = '\u0000story_id\u0000';
 
-/** `resend`: send the check run even when GitHub already shows this state (a person asked for a re-run). */
+/** checkRefreshJob as an SQL expression (`storyId`: an SQL expression of type text). */
+export const queueCheckRefreshSql = (storyId: string) => addJobSql(jobSpecSql(checkRefreshJob(storyIdMarker), { marker: storyIdMarker, sql: storyId }));
+
+type Tx = Pick<Prisma.TransactionClient, '$executeRawUnsafe'>;
+
+/** checkRefreshJob, added in the caller's transaction. */
 export async function queueCheckRefresh(tx: Tx, storyId: string, options: { resend?: boolean } = {}): Promise<void> {
-  if (options.resend) {
-    await enqueueBackground(tx, 'refresh_story_check', { story_id: storyId, resend: 'true' }, { queueName: storyQueue(storyId), jobKey: `check-resend:${storyId}` });
-    return;
-  }
-  await tx.$executeRawUnsafe(`SELECT ${queueCheckRefreshSql('$1::text')}`, storyId);
+  await enqueueJob(tx, checkRefreshJob(storyId, options));
 }

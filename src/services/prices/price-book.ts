@@ -4,7 +4,8 @@
 // replica replaced it): the caller then reloads, so a stale copy never prices.
 import picomatch from 'picomatch';
 import type { Queryable } from '../../db/queryable.ts';
-import { runStatement, type SqlClient, type Statement } from '../../db/sql/run-statement.ts';
+import { newestPriceTableStatement } from '../../db/sql/price-tables.ts';
+import { runStatement, type SqlClient } from '../../db/sql/run-statement.ts';
 
 export interface PriceBookEntry {
   position: number;
@@ -45,18 +46,8 @@ interface PriceRow {
   cache_write: string | null;
 }
 
-const newestPriceTable: Statement = {
-  name: 'newest-price-table',
-  text: `
-    SELECT t.id::text AS table_id, e.position, e.model, e.input::text AS input, e.output::text AS output,
-           e.cache_read::text AS cache_read, e.cache_write::text AS cache_write
-      FROM (SELECT max(id) AS id FROM price_tables) t
-      LEFT JOIN price_entries e ON e.table_id = t.id
-     ORDER BY e.position`,
-};
-
 export async function loadPriceBook(db: SqlClient): Promise<PriceBook> {
-  const rows = await runStatement<PriceRow>(db, newestPriceTable, []);
+  const rows = await runStatement<PriceRow>(db, newestPriceTableStatement, []);
   const tableId = rows[0]?.table_id ?? null;
   const entries = rows
     .filter((row): row is PriceRow & { position: number; model: string } => row.position !== null && row.model !== null)

@@ -3,13 +3,11 @@
 // explained). A start with an unchanged file adds nothing.
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../db/client.ts';
+import { priceWriteLockKey, transactionLockSql } from '../../db/sql/advisory-locks.ts';
 import type { Queryable } from '../../db/queryable.ts';
 import type { Logger } from '../../logger.ts';
 import { priceCacheFor } from './price-book.ts';
 import type { PriceEntryInput, PriceTableView } from './price-schema.ts';
-
-/** Both writers (PUT, start-up) take it: two replicas starting with the same file add one table. */
-const priceWriteLock = 'scrum4me:prices';
 
 /** Stable over JSON formatting and key order: what makes two tables the same. */
 export function priceDigest(entries: PriceEntryInput[]): string {
@@ -43,7 +41,8 @@ export async function storePrices(
 ): Promise<boolean> {
   const digest = priceDigest(entries);
   const added = await prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${priceWriteLock}))`;
+    // both writers (PUT, start-up) take it: two replicas starting with the same file add one table
+    await tx.$executeRawUnsafe(transactionLockSql, priceWriteLockKey);
     if (options.onlyIfChanged) {
       const newest = await tx.priceTable.findFirst({ orderBy: { id: 'desc' }, select: { digest: true } });
       if (newest?.digest === digest) return false;

@@ -16,9 +16,11 @@ import {
   pullFieldColumns,
   pullRequestOf,
   recordPullDeliveryStatement,
+  storyOnBranchStatement,
   updatePullRequestStatements,
   type PullRow,
 } from '../../db/sql/pull-request-delivery.ts';
+import { runStatement } from '../../db/sql/run-statement.ts';
 import type { PullRequest } from '../../generated/prisma/client.ts';
 import type { BackgroundJobSpec } from '../background/enqueue.ts';
 import { adoptRepository, identityChange, isProductRepository, pgSql, type ProductIdentity, type RepositoryNews } from '../products/repository-identity.ts';
@@ -245,17 +247,13 @@ const sqlValue = (value: unknown): unknown => (value instanceof Date ? value.toI
 
 /** The row, locked for the rest of the transaction: concurrent deliveries for one PR apply in turn. */
 async function lockPullRequest(sql: Queryable, productId: string, number: number): Promise<HeldPullRequest | null> {
-  const { rows } = await sql.query({ name: lockPullRequestStatement.name, text: lockPullRequestStatement.text, values: [productId, number] });
-  return rows[0] ? heldOf(rows[0] as object) : null;
+  const [row] = await runStatement<object>(sql, lockPullRequestStatement, [productId, number]);
+  return row ? heldOf(row) : null;
 }
 
 async function storyOnBranch(sql: Queryable, productId: string, branch: string): Promise<{ id: string } | null> {
-  const { rows } = await sql.query<{ id: string }>({
-    name: 'story-on-branch',
-    text: 'SELECT id FROM stories WHERE product_id = $1 AND branch = $2',
-    values: [productId, branch],
-  });
-  return rows[0] ?? null;
+  const [story] = await runStatement<{ id: string }>(sql, storyOnBranchStatement, [productId, branch]);
+  return story ?? null;
 }
 
 /** The columns GitHub's word sets; the repository's name is the product's (as of now), its ids the PR's. */

@@ -4,7 +4,7 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { enqueueBackground } from '../background/enqueue.ts';
 
-type Tx = Pick<Prisma.TransactionClient, '$executeRaw'>;
+type Tx = Pick<Prisma.TransactionClient, '$executeRawUnsafe'>;
 
 export const storyPrQueue = (storyId: string) => `story-pr:${storyId}`;
 
