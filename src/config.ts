@@ -63,6 +63,7 @@ const envSchema = z.object({
   SCRUM4ME_GITHUB_TIMEOUT_MS: integer('SCRUM4ME_GITHUB_TIMEOUT_MS', 100, 10 * 60 * 1000, 20_000),
   SCRUM4ME_MAX_BODY_BYTES: integer('SCRUM4ME_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
   SCRUM4ME_CONSOLE_IDLE_MINUTES: integer('SCRUM4ME_CONSOLE_IDLE_MINUTES', 1, 7 * 24 * 60, 60),
+  SCRUM4ME_WORKER_DEAD_AFTER_SECONDS: integer('SCRUM4ME_WORKER_DEAD_AFTER_SECONDS', 5, 24 * 3600, 30),
   SCRUM4ME_PRICES_FILE: optionalString,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -90,6 +91,8 @@ export interface Config {
   maxBodyBytes: number;
   /** a console session with no request for this long is signed out */
   consoleIdleMinutes: number;
+  /** a background worker with no heartbeat (and a job held) for this long is dead: its jobs are released (src/services/background/liveness.ts) */
+  workerDeadAfterSeconds: number;
   /** SCRUM4ME_PRICES_FILE, read and validated: its table replaces the stored one at start when they differ */
   pricesFile: { path: string; entries: PriceEntryInput[] } | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, projectRoot: string): Config 
     claimTimeoutSeconds: e.SCRUM4ME_CLAIM_TIMEOUT_SECONDS,
     maxBodyBytes: e.SCRUM4ME_MAX_BODY_BYTES,
     consoleIdleMinutes: e.SCRUM4ME_CONSOLE_IDLE_MINUTES,
+    workerDeadAfterSeconds: e.SCRUM4ME_WORKER_DEAD_AFTER_SECONDS,
     pricesFile,
     logLevel: e.LOG_LEVEL,
   };

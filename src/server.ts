@@ -17,6 +17,7 @@ import { startClaimWaiter } from './services/jobs/claim-waiter.ts';
 import { startTokenCache } from './services/auth/token-cache.ts';
 import { startEventHub } from './services/events/event-hub.ts';
 import { startBackgroundWorker, type BackgroundWorker } from './services/background/worker.ts';
+import { defaultHeartbeatMs } from './services/background/liveness.ts';
 import { backgroundTasks } from './services/background/tasks.ts';
 import { backgroundSchedule } from './services/background/schedule.ts';
 import { mergeMethodTask } from './services/pull-requests/queue-merge-method.ts';
@@ -151,6 +152,8 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
       taskList: backgroundTasks(services),
       schedule: backgroundSchedule(),
       lanes: [{ tasks: [mergeMethodTask], concurrency: 2 }],
+      // beats often enough that a live worker misses about six before it counts as dead
+      liveness: { deadAfterSeconds: config.workerDeadAfterSeconds, heartbeatMs: Math.min(defaultHeartbeatMs, Math.floor((config.workerDeadAfterSeconds * 1000) / 6)) },
     });
     cleanups.push(() => worker.stop());
     await server.start();

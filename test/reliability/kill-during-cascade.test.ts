@@ -15,11 +15,14 @@ let fake: FakeGitHub;
 let database: Db;
 const repo = 'acme/crash';
 const children: ChildProcess[] = [];
+/** SCRUM4ME_WORKER_DEAD_AFTER_SECONDS of both processes: only the killed one is ever judged dead (the next is alone). */
+const deadAfterSeconds = 5;
 
 async function startAppProcess(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectRoot,
-    env: appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port, webhookSecret: 'crash-test-secret' }),
+    // the killed process's jobs are released once its heartbeat is this old (30 s by default: waited out here)
+    env: { ...appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port, webhookSecret: 'crash-test-secret' }), SCRUM4ME_WORKER_DEAD_AFTER_SECONDS: String(deadAfterSeconds) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);

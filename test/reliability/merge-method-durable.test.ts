@@ -15,6 +15,8 @@ let database: TestDatabase;
 let next: TestApp | undefined;
 const children: ChildProcess[] = [];
 const repo = 'acme/durable';
+/** The next process releases the killed one's job once its heartbeat is this old (30 s by default: waited out here); it is alone, so no live worker can be judged dead. */
+const deadAfter = { SCRUM4ME_WORKER_DEAD_AFTER_SECONDS: '5' };
 
 beforeAll(async () => {
   fake = await startFakeGitHub();
@@ -43,7 +45,7 @@ describe('a merge-method lookup across a crash', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: projectRoot,
-      env: appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port, webhookSecret }),
+      env: { ...appProcessEnv({ databaseUrl: database.url, gheHost: fake.host, port, webhookSecret }), ...deadAfter },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(child);
@@ -84,7 +86,7 @@ describe('a merge-method lookup across a crash', () => {
     const queued = await database.db.pool.query(`SELECT task_identifier FROM graphile_worker.jobs WHERE key = $1`, [`merge-method:${record.id}`]);
     expect(queued.rows).toEqual([{ task_identifier: 'resolve_merge_method' }]);
 
-    next = await startTestApp({ env: { GHE_HOST: fake.host, GHE_PROTOCOL: 'http' }, reuseDatabaseUrl: database.url });
+    next = await startTestApp({ env: { GHE_HOST: fake.host, GHE_PROTOCOL: 'http', ...deadAfter }, reuseDatabaseUrl: database.url });
     const resolved = await until('the next process to record the merge method', async () => {
       const row = await database.db.prisma.pullRequest.findUniqueOrThrow({ where: { id: record.id } });
       return row.merge_method ? row : undefined;

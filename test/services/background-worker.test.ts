@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startBackgroundWorker, type BackgroundWorker } from '../../src/services/background/worker.ts';
 import { connectDatabase, type Database } from '../../src/db/client.ts';
 import { createLogger } from '../../src/logger.ts';
+import { loadConfig } from '../../src/config.ts';
 import { Logger as GraphileLogger, run, type Runner, type Task } from 'graphile-worker';
 
 const log = createLogger('silent');
@@ -205,6 +206,14 @@ describe('background worker liveness', () => {
       release();
       await worker.stop();
       await db.close();
+    }
+  });
+
+  it('takes its bound from SCRUM4ME_WORKER_DEAD_AFTER_SECONDS, validated at start (5 to 86400, default 30)', () => {
+    expect(loadConfig({}, '.').workerDeadAfterSeconds).toBe(30);
+    expect(loadConfig({ SCRUM4ME_WORKER_DEAD_AFTER_SECONDS: '5' }, '.').workerDeadAfterSeconds).toBe(5);
+    for (const bad of ['4', '86401', 'soon', '7.5']) {
+      expect(() => loadConfig({ SCRUM4ME_WORKER_DEAD_AFTER_SECONDS: bad }, '.')).toThrow(`SCRUM4ME_WORKER_DEAD_AFTER_SECONDS must be an integer from 5 to 86400, got "${bad}"`);
     }
   });
 });
