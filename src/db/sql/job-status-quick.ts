@@ -62,9 +62,10 @@ export const quickStatusStatement = (queueCheckRefresh: (storyId: string) => str
   name: 'quick-status-update',
   text: `
   WITH previous AS (
-    SELECT j.id, j.user_id, j.status, j.claimed_by_token_id, j.kind, s.branch AS story_branch, ${previousUsageColumnsSql('j')}
-      FROM jobs j LEFT JOIN stories s ON s.id = j.story_id
-     WHERE j.id = $1 FOR UPDATE OF j
+    SELECT j.id, j.user_id, j.status, j.claimed_by_token_id, j.kind,
+           (SELECT s.branch FROM stories s WHERE s.id = j.story_id) AS story_branch, ${previousUsageColumnsSql('j')}
+      FROM jobs j
+     WHERE j.id = $1 FOR UPDATE
   ), job AS (
     UPDATE jobs j
        SET status = $4::text::"JobStatus", heartbeat_at = now(), updated_at = now(),
