@@ -4,7 +4,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { githubAccessProblem, GitHubAccessLost } from '../../src/services/installations/github-access.ts';
-import { reconcilePullRequest } from '../../src/services/pull-requests/reconcile.ts';
+import { reconcileProductPullRequests } from '../../src/services/pull-requests/reconcile.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { deliver, mockInstallationToken, repoId, webhookFixture, api, type Payload } from './support.ts';
 
@@ -66,9 +66,6 @@ describe('installation', () => {
     const id = nextInstallationId();
     const a = await product('acme/deleted-a', id);
     const b = await product('acme/deleted-b', id);
-    const pr = await app.db.prisma.pullRequest.create({
-      data: { product_id: a.id, repo: a.repo, number: 1, title: 't', html_url: 'https://github.com/acme/deleted-a/pull/1', head_ref: 'story/x', head_sha: 'abc', base_ref: 'main', state: 'OPEN' },
-    });
     expect((await deliver(app, 'installation', installationPayload('deleted', id, [a.repo, b.repo]))).status).toBe(200);
     for (const p of [a, b]) {
       const marked = await reload(p.id);
@@ -77,7 +74,7 @@ describe('installation', () => {
       expect(githubAccessProblem(marked)).toMatch(/^the Scrum4Me app was uninstalled from acme on \d{4}-\d\d-\d\d: reinstall it/);
     }
     // nock has no answers: a GitHub call would fail with a network error, not this
-    const refused = reconcilePullRequest(app.services, pr);
+    const refused = reconcileProductPullRequests(app.services, a.id);
     await expect(refused).rejects.toBeInstanceOf(GitHubAccessLost);
     await expect(refused).rejects.toThrow(/uninstalled from acme/);
     const route = await app.call('POST', `/api/v1/admin/products/${a.id}/reconcile`);

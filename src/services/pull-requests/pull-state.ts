@@ -114,8 +114,3 @@ export function decidePullUpdate(held: HeldPull | null, incoming: Pick<PullSnaps
   if (source.action === 'opened') return { kind: 'ignore', reason: 'an opened event never overrides a state we hold from the same second' };
   return { kind: 'apply' };
 }
-
-/** A PR record is final when it is merged and we know how: nothing GitHub can still say changes it. */
-export function isFinalPull(record: { state: PullRequestState; merge_method: string | null }): boolean {
-  return record.state === 'MERGED' && record.merge_method !== null;
-}

@@ -1,8 +1,7 @@
-// Heals what webhooks missed. reconcilePullRequest re-reads one PR on request
-// (the cascade does not use it: it re-reads a story's PR through
-// github/pull-requests.ts readPullRequestForBranch); reconcileProductPullRequests
-// sweeps a product (the hourly job, the console), and reconcileProductOnRequest is
-// the same sweep for the admin API, GitHub's errors mapped to DomainErrors:
+// Heals what webhooks missed: reconcileProductPullRequests sweeps a product (the
+// hourly job, the console), and reconcileProductOnRequest is the same sweep for
+// the admin API, GitHub's errors mapped to DomainErrors. (A cascade step re-reads
+// its branch's PRs itself: cascade/undo-branch.ts, the port's readPullRequestForBranch.)
 //   GET pulls?state=open (all pages)       adopts story PRs we never heard of
 //   GET pulls/{n} per record not final     that the open list did not cover
 //   merge-method reads for merged records  without a method (merge-method.ts)
@@ -15,7 +14,7 @@ import { githubUnavailable, isTransientGitHubError, retryAfterSeconds, statusOf 
 import { splitRepo } from '../github/branches.ts';
 import { DomainError } from '../errors.ts';
 import { requireGitHubAccess } from '../installations/github-access.ts';
-import { isFinalPull, snapshotOf, type GitHubPull } from './pull-state.ts';
+import { snapshotOf, type GitHubPull } from './pull-state.ts';
 import { recordPullRequest, type ProductRef, type RecordOutcome } from './record-pull-request.ts';
 import { resolveMergeMethod } from './resolve-merge-method.ts';
 
@@ -27,28 +26,6 @@ async function record(services: Services, product: ProductRef, pull: GitHubPull)
 
 /** Merged is final: a merged record with its merge commit needs only its merge method, not a read. */
 const needsRead = (pr: PullRequest) => pr.state !== 'MERGED' || pr.merge_commit_sha === null;
-
-/**
- * The PR's state as of now. A final record (merged, method known) is returned
- * as stored; otherwise the PR is read from GitHub (GET pulls/{n}; not for a
- * merged one), the record updated by the same order rule as webhooks, and a
- * merged PR's merge method resolved.
- * Throws GitHubAccessLost (APP_NOT_INSTALLED) when the app cannot reach the repository,
- * and GitHub's errors (isTransientGitHubError tells which are worth a retry).
- */
-export async function reconcilePullRequest(services: Services, pr: Pick<PullRequest, 'id'>): Promise<PullRequest> {
-  const { prisma } = services;
-  const current = await prisma.pullRequest.findUniqueOrThrow({ where: { id: pr.id } });
-  if (isFinalPull(current)) return current;
-  const { product, installationId } = await requireGitHubAccess(prisma, current.product_id);
-  if (needsRead(current)) {
-    const github = await services.github.installation(installationId);
-    // the product's name: it follows renames (a PR record's name is a copy)
-    await record(services, product, await github.readPullRequest(splitRepo(product.repo), current.number));
-  }
-  const resolved = await resolveMergeMethod(services, current.id);
-  return resolved.record ?? prisma.pullRequest.findUniqueOrThrow({ where: { id: current.id } });
-}
 
 export interface ReconcileSummary {
   product_id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePullUpdate, isFinalPull, snapshotOf, type GitHubPull, type HeldPull, type PullSource } from '../../../src/services/pull-requests/pull-state.ts';
+import { decidePullUpdate, snapshotOf, type GitHubPull, type HeldPull, type PullSource } from '../../../src/services/pull-requests/pull-state.ts';
 import { foreignPullReason } from '../../../src/services/pull-requests/record-pull-request.ts';
 import { webhookFixture } from '../../webhooks/support.ts';
 
@@ -64,15 +64,6 @@ describe('snapshotOf', () => {
     const payload = webhookFixture('pull_request.opened');
     payload.pull_request.head.repo = null;
     expect(snapshotOf(payload.pull_request as GitHubPull).headRepo).toBeNull();
-  });
-});
-
-describe('isFinalPull', () => {
-  it('is final only when merged and the merge method is known', () => {
-    expect(isFinalPull({ state: 'MERGED', merge_method: 'SQUASH' })).toBe(true);
-    expect(isFinalPull({ state: 'MERGED', merge_method: null })).toBe(false);
-    expect(isFinalPull({ state: 'CLOSED', merge_method: null })).toBe(false);
-    expect(isFinalPull({ state: 'OPEN', merge_method: null })).toBe(false);
   });
 });
 

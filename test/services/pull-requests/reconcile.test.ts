@@ -1,7 +1,7 @@
 // Reconcile: re-reading PRs from GitHub heals missed webhooks (nock replays GitHub).
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reconcilePullRequest } from '../../../src/services/pull-requests/reconcile.ts';
+import { reconcileProductPullRequests } from '../../../src/services/pull-requests/reconcile.ts';
 import { startTestApp, type TestApp } from '../../support/app.ts';
 import { installationId, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../../support/seed.ts';
 import { api, deliver, gitCommitResponse, mockInstallationToken, pullRequestPayload, sha, type PullOptions } from '../../webhooks/support.ts';
@@ -40,8 +40,11 @@ function mergeCommitMock(repo: string, mergeSha: string, parents: string[]) {
     .reply(200, gitCommitResponse({ sha: mergeSha, parents, message: 'Merge pull request\n', author: { name: 'r', email: 'r@x', date: '2019-05-15T15:21:18Z' } }, repo));
 }
 
-describe('reconcilePullRequest', () => {
-  it('re-reads a PR whose merge webhook was missed and returns it merged, with its merge method', async () => {
+/** GitHub's open list: `open` (nothing open by default). */
+const openList = (repo: string, open: unknown[] = []) => nock(api).get(`/repos/${repo}/pulls`).query({ state: 'open', per_page: '100' }).reply(200, open);
+
+describe('reconcileProductPullRequests, one PR at a time', () => {
+  it('re-reads a PR whose merge webhook was missed and records it merged, with its merge method', async () => {
     const { product, pull } = await storyWorld();
     const options = pull(0, 7);
     await deliver(app, 'pull_request', pullRequestPayload('opened', options));
@@ -50,36 +53,44 @@ describe('reconcilePullRequest', () => {
 
     const mergeSha = sha('missed merge');
     mockInstallationToken(installationId);
+    const list = openList(product.repo);
     const scope = nock(api).get(`/repos/${product.repo}/pulls/7`).reply(200, pullAnswer('closed.merged', { ...options, mergeCommitSha: mergeSha }));
     const commit = mergeCommitMock(product.repo, mergeSha, [sha('base'), sha('head')]);
-    const fresh = await reconcilePullRequest(app.services, stale);
-    expect(fresh).toMatchObject({ id: stale.id, state: 'MERGED', merge_commit_sha: mergeSha, merge_method: 'MERGE', merge_parent_sha: sha('base') });
-    expect(scope.isDone() && commit.isDone()).toBe(true);
+    const summary = await reconcileProductPullRequests(app.services, product.id);
+    expect(summary).toMatchObject({ updated: [7], merge_methods_resolved: [7], failed: [] });
+    expect(await record(product.id, 7)).toMatchObject({ id: stale.id, state: 'MERGED', merge_commit_sha: mergeSha, merge_method: 'MERGE', merge_parent_sha: sha('base') });
+    expect(list.isDone() && scope.isDone() && commit.isDone()).toBe(true);
   });
 
-  it('returns a final record as stored, without asking GitHub', async () => {
+  it('leaves a final record as stored, without reading it', async () => {
     const { product, pull } = await storyWorld();
     await deliver(app, 'pull_request', pullRequestPayload('opened', pull(0, 8)));
     const merged = await app.db.prisma.pullRequest.update({
       where: { product_id_number: { product_id: product.id, number: 8 } },
       data: { state: 'MERGED', merge_commit_sha: sha('m'), merge_method: 'SQUASH', merge_parent_sha: sha('p') },
     });
-    // no nock answers: any GitHub call would throw
-    expect(await reconcilePullRequest(app.services, merged)).toEqual(merged);
+    mockInstallationToken(installationId);
+    // only the open list is answered: any other GitHub call would fail the PR in the summary
+    const list = openList(product.repo);
+    expect(await reconcileProductPullRequests(app.services, product.id)).toMatchObject({ updated: [], merge_methods_resolved: [], failed: [] });
+    expect(list.isDone()).toBe(true);
+    expect(await record(product.id, 8)).toEqual(merged);
   });
 
   it('for a merged record without a method, only reads the merge commit (no PR read)', async () => {
     const { product, pull } = await storyWorld();
     await deliver(app, 'pull_request', pullRequestPayload('opened', pull(0, 9)));
     const mergeSha = sha('merged without method');
-    const merged = await app.db.prisma.pullRequest.update({
+    await app.db.prisma.pullRequest.update({
       where: { product_id_number: { product_id: product.id, number: 9 } },
       data: { state: 'MERGED', merge_commit_sha: mergeSha },
     });
     mockInstallationToken(installationId);
+    const list = openList(product.repo);
     const commit = mergeCommitMock(product.repo, mergeSha, [sha('b'), sha('h')]);
-    expect(await reconcilePullRequest(app.services, merged)).toMatchObject({ merge_method: 'MERGE', merge_parent_sha: sha('b') });
-    expect(commit.isDone()).toBe(true);
+    expect(await reconcileProductPullRequests(app.services, product.id)).toMatchObject({ merge_methods_resolved: [9], failed: [] });
+    expect(await record(product.id, 9)).toMatchObject({ merge_method: 'MERGE', merge_parent_sha: sha('b') });
+    expect(list.isDone() && commit.isDone()).toBe(true);
   });
 
   it('never moves a record back when GitHub answers with an older state than a webhook already gave', async () => {
@@ -87,9 +98,10 @@ describe('reconcilePullRequest', () => {
     const options = pull(0, 11);
     await deliver(app, 'pull_request', pullRequestPayload('closed', options));
     mockInstallationToken(installationId);
-    // a lagging replica of GitHub answering the PR as it was before the close
-    nock(api).get(`/repos/${product.repo}/pulls/11`).reply(200, pullAnswer('opened', options));
-    expect((await reconcilePullRequest(app.services, await record(product.id, 11))).state).toBe('CLOSED');
+    // a lagging replica of GitHub listing the PR as it was before the close
+    openList(product.repo, [pullAnswer('opened', options)]);
+    await reconcileProductPullRequests(app.services, product.id);
+    expect((await record(product.id, 11)).state).toBe('CLOSED');
   });
 });
 
