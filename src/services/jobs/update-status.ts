@@ -21,6 +21,7 @@ import {
   checkVerifyGate,
   clockColumnOf,
   decideStatusReport,
+  gatedKinds,
   pushFailedMessage,
   reportRefusal,
   resolveNextAction,
@@ -137,7 +138,7 @@ async function updateJobStatusInTransaction(services: StatusServices, auth: Auth
   let newStatus: JobStatus = decision.to;
   let pushCheck: PushCheck | null = null;
   let error = input.error;
-  if (input.status === 'done' && isTask) {
+  if (newStatus === 'DONE' && gatedKinds.includes(job.kind)) {
     const gate = checkVerifyGate(job.verify_result, job.task?.verify_only ?? false, job.task?.verify_required ?? 'ALIGNED_OR_PARTIAL', input.summary);
     if (!gate.allowed) throw new DomainError('VERIFY_GATE', gate.reason);
     // throws (nothing written) when GitHub or the installation cannot answer: 503 or 422
