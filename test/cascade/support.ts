@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { whileHurrying } from '../support/graphile-jobs.ts';
 
 export interface CascadeWorld {
   app: TestApp;
@@ -10,6 +11,8 @@ export interface CascadeWorld {
   repo: string;
   productId: string;
   agentToken: string;
+  /** the user of agentToken ('agent' when not set) */
+  agentUser?: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,7 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
 
 /** Queues a job for a task and claims it (priority makes it the next one). */
 export async function claimTask(world: CascadeWorld, taskId: string, priority: number) {
-  const queued = await world.app.call('POST', '/api/v1/admin/jobs', { body: { user: 'agent', task_ids: [taskId], priority } });
+  const queued = await world.app.call('POST', '/api/v1/admin/jobs', { body: { user: world.agentUser ?? 'agent', task_ids: [taskId], priority } });
   expect(queued.status).toBe(201);
   const claimed = await world.app.call('POST', '/api/v1/jobs/claim', { token: world.agentToken, body: { wait_seconds: 0 } });
   expect(claimed.status).toBe(200);
@@ -93,12 +96,15 @@ export async function newPbi(world: CascadeWorld, codes: string[]) {
 export const failJob = (world: CascadeWorld, jobId: string, error = 'tests fail') =>
   world.app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: world.agentToken, body: { status: 'failed', error } });
 
+/** Waits for the cascade to finish, its retries run as soon as they are due (the retries are tested, not graphile-worker's e^attempts s wait). */
 export async function cascadeDone(world: CascadeWorld, pbiId: string, index = 0) {
-  return until('the cascade to finish', async () => {
-    const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
-    return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
-    // generous: Probot paces writes (1 s apart, 3 s for comments and PRs), and the machine may be busy
-  }, 180_000);
+  return whileHurrying(world.app.db.pool, 'cascade_undo', () =>
+    until('the cascade to finish', async () => {
+      const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
+      return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
+      // generous: Probot paces writes (1 s apart, 3 s for comments and PRs), and the machine may be busy
+    }, 180_000),
+  );
 }
 
 export const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>

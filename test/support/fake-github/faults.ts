@@ -35,8 +35,13 @@ export class Faults {
     this.active.push({ ...spec, remaining: spec.times ?? 1 });
   }
 
-  clear(): void {
-    this.active.length = 0;
+  /** Removes every fault, or only those `which` picks (a test's own, when others run beside it). */
+  clear(which?: (fault: ActiveFault) => boolean): void {
+    if (!which) {
+      this.active.length = 0;
+      return;
+    }
+    for (let i = this.active.length - 1; i >= 0; i--) if (which(this.active[i]!)) this.active.splice(i, 1);
   }
 
   /** Faults not yet used up. */
