@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secondaryRateLimit } from '../support/fake-github/index.ts';
 import { runCascade } from '../../src/services/cascade/run-cascade.ts';
-import { cascadeDone, claimTask, failJob as fail, finishTask, newPbi, prNumber, recordMerge, startCascadeWorld, stepOf, type CascadeWorld } from './support.ts';
+import { cascadeDone, claimTask, failJob as fail, finishTask, newPbi, prNumber, recordMerge, startCascadeWorld, stepOf, worldBeside, type CascadeWorld } from './support.ts';
 
 let shared: CascadeWorld;
 beforeAll(async () => {
@@ -15,19 +15,8 @@ afterAll(async () => {
   await shared?.close();
 });
 
-let owners = 0;
-/** A test's own world on the shared app and fake GitHub: its owner (installation), repository, product and agent. */
-async function ownWorld(): Promise<CascadeWorld> {
-  const owner = `edges-${++owners}`;
-  const repo = `${owner}/shop`;
-  shared.fake.createRepo(repo, { defaultBranch: 'main', files: { 'README.md': 'shop\n', 'src/app.txt': 'one\ntwo\nthree\n' } });
-  const product = await shared.app.call('POST', '/api/v1/admin/products', { body: { name: `Shop of ${owner}`, repo } });
-  expect(product.status).toBe(201);
-  const agentUser = `agent-${owner}`;
-  const agent = await shared.app.call('POST', '/api/v1/admin/tokens', { body: { user: agentUser } });
-  expect(agent.status).toBe(201);
-  return { app: shared.app, fake: shared.fake, repo, productId: product.body.id, agentToken: agent.body.token, agentUser, close: async () => {} };
-}
+/** A test's own world on the shared app and fake GitHub. */
+const ownWorld = () => worldBeside(shared, 'edges');
 
 describe.concurrent('cascade edges', { timeout: 300_000 }, () => {
   it('reverts a PR merged between our last look and the close, instead of closing it', async () => {

@@ -1,15 +1,18 @@
 // SPEC §6 "act on fresh state": each undo step reads GitHub right before it acts
 // and decides then; after a lost answer it re-reads before it writes again.
+// The tests run side by side, each in a world of its own (worldBeside): they wait on
+// Probot's pacing, which is per installation. The metrics test counts across the app,
+// so it runs after them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requeueStaleClaims } from '../../src/services/jobs/requeue-stale.ts';
-import { callsTo, cascadeDone, claimTask, failJob, finishTask, holdUndoOnce, newPbi, prNumber, startCascadeWorld, stepOf, until, type CascadeWorld } from './support.ts';
+import { callsTo, cascadeDone, claimTask, failJob, finishTask, holdUndoOnce, newPbi, prNumber, startCascadeWorld, stepOf, until, worldBeside, type CascadeWorld } from './support.ts';
 
-let world: CascadeWorld;
+let shared: CascadeWorld;
 beforeAll(async () => {
-  world = await startCascadeWorld('acme/fresh');
+  shared = await startCascadeWorld('acme/fresh');
 });
 afterAll(async () => {
-  await world?.close();
+  await shared?.close();
 });
 
 const closes = (world: CascadeWorld, number: number, from = 0) =>
@@ -17,8 +20,9 @@ const closes = (world: CascadeWorld, number: number, from = 0) =>
     .filter((c) => world.fake.calls.indexOf(c) >= from)
     .filter((c) => (c.requestBody as { state?: string } | undefined)?.state === 'closed');
 
-describe('cascade steps act on GitHub as it is when they run', { timeout: 300_000 }, () => {
+describe.concurrent('cascade steps act on GitHub as it is when they run', { timeout: 300_000 }, () => {
   it('closes, with a comment, a PR a person opened on a story branch after the cascade started, then deletes the branch', async () => {
+    const world = await worldBeside(shared, 'fresh');
     const { pbiId, task, branch, file } = await newPbi(world, ['A', 'X']);
     await claimTask(world, task('A'), 10);
     world.fake.commitToBranch(world.repo, branch('A'), { [file('A')]: 'a\n' }, 'A: work in progress');
@@ -38,6 +42,7 @@ describe('cascade steps act on GitHub as it is when they run', { timeout: 300_00
   });
 
   it('reverts a PR opened and merged after the cascade started, instead of only deleting its branch', async () => {
+    const world = await worldBeside(shared, 'fresh');
     const { pbiId, task, branch, file } = await newPbi(world, ['M', 'X']);
     await claimTask(world, task('M'), 10);
     world.fake.commitToBranch(world.repo, branch('M'), { [file('M')]: 'm\n' }, 'M: the change');
@@ -60,6 +65,7 @@ describe('cascade steps act on GitHub as it is when they run', { timeout: 300_00
   });
 
   it('undoes the branch an agent pushed to before its claim timed out and its job was requeued', async () => {
+    const world = await worldBeside(shared, 'fresh');
     const { pbiId, task, branch, file } = await newPbi(world, ['R', 'X']);
     const jobR = await claimTask(world, task('R'), 10);
     world.fake.commitToBranch(world.repo, branch('R'), { [file('R')]: 'r\n' }, 'R: pushed, then the agent went silent');
@@ -77,6 +83,7 @@ describe('cascade steps act on GitHub as it is when they run', { timeout: 300_00
   });
 
   it('after a close whose answer was lost, reads the PR and does not close it again: one close, one comment', async () => {
+    const world = await worldBeside(shared, 'fresh');
     const { pbiId, task, branch, file } = await newPbi(world, ['B', 'X']);
     const jobB = await claimTask(world, task('B'), 10);
     const prB = prNumber((await finishTask(world, jobB, [{ [file('B')]: 'b\n' }], 'Change B')).pr_url);
@@ -93,14 +100,18 @@ describe('cascade steps act on GitHub as it is when they run', { timeout: 300_00
     expect(world.fake.branchSha(world.repo, branch('B'))).toBeNull();
   });
 
+});
+
+describe('cascade metrics', { timeout: 300_000 }, () => {
   it("counts the cascade's cancellations in scrum4me_job_transitions_total, by the status each job had", async () => {
+    const world = await worldBeside(shared, 'fresh');
     const { pbiId, task } = await newPbi(world, ['Q', 'C', 'U', 'X']);
     const transitions = async () => {
       const { values } = await world.app.services.metrics.jobTransitions.get();
       return Object.fromEntries(values.filter((v) => v.labels.to === 'cancelled').map((v) => [v.labels.from, v.value]));
     };
     const before = await transitions();
-    expect((await world.app.call('POST', '/api/v1/admin/jobs', { body: { user: 'agent', task_ids: [task('Q')], priority: -5 } })).status).toBe(201);
+    expect((await world.app.call('POST', '/api/v1/admin/jobs', { body: { user: world.agentUser, task_ids: [task('Q')], priority: -5 } })).status).toBe(201);
     await claimTask(world, task('C'), 10);
     const jobU = await claimTask(world, task('U'), 10);
     expect((await world.app.call('POST', `/api/v1/jobs/${jobU.id}/status`, { token: world.agentToken, body: { status: 'running' } })).status).toBe(200);

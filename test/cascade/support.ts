@@ -36,6 +36,25 @@ export async function startCascadeWorld(repo = 'acme/shop', options: { env?: Rec
   };
 }
 
+let owners = 0;
+/**
+ * A world of its own beside `shared`, on its app and fake GitHub: a repository under an owner
+ * of its own (so an installation of its own: Probot paces writes per installation), with its
+ * product and agent. Tests in such worlds can run side by side (describe.concurrent) as long as
+ * they read the call log from their own start and by their own repository.
+ */
+export async function worldBeside(shared: CascadeWorld, name: string): Promise<CascadeWorld> {
+  const owner = `${name}-${++owners}`;
+  const repo = `${owner}/shop`;
+  shared.fake.createRepo(repo, { defaultBranch: 'main', files: { 'README.md': 'shop\n', 'src/app.txt': 'one\ntwo\nthree\n' } });
+  const product = await shared.app.call('POST', '/api/v1/admin/products', { body: { name: `Shop of ${owner}`, repo } });
+  expect(product.status).toBe(201);
+  const agentUser = `agent-${owner}`;
+  const agent = await shared.app.call('POST', '/api/v1/admin/tokens', { body: { user: agentUser } });
+  expect(agent.status).toBe(201);
+  return { app: shared.app, fake: shared.fake, repo, productId: product.body.id, agentToken: agent.body.token, agentUser, close: async () => {} };
+}
+
 export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
