@@ -39,3 +39,19 @@ export const publishChangeStatement: Statement = {
   ), ${publishChangesSql('events')}
   SELECT stored_events.seq, (SELECT count(*) FROM announced) AS announced FROM stored_events`,
 };
+
+/**
+ * Many events in one round trip: $1 a JSON array of events (each with its type
+ * and user_id), stored in the array's order (their seqs follow it). One row per
+ * event: its seq.
+ */
+export const publishChangeListStatement: Statement = {
+  name: 'publish-change-list',
+  text: `
+  WITH events AS (
+    SELECT e->>'type' AS type, e->>'user_id' AS user_id, e AS event
+      FROM json_array_elements($1::text::json) WITH ORDINALITY AS list(e, position)
+     ORDER BY position
+  ), ${publishChangesSql('events')}
+  SELECT stored_events.seq, (SELECT count(*) FROM announced) AS announced FROM stored_events`,
+};

@@ -1,10 +1,12 @@
 // Operators queue jobs for a user: task implementations, or idea jobs.
 import type { PrismaClient } from '../../db/client.ts';
-import type { JobKind } from '../../generated/prisma/client.ts';
+import { newRowId } from '../../db/row-id.ts';
+import type { JobKind, Prisma } from '../../generated/prisma/client.ts';
 import { lockPbiForCascade } from '../cascade/pbi-lock.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { lower } from '../present.ts';
-import { publishJobStatus, signalJobsQueued } from './job-events.ts';
+import { publishChanges } from '../events/publish.ts';
+import { jobStatusEvent, signalJobsQueued } from './job-events.ts';
 
 export interface EnqueueInput {
   user: string;
@@ -40,15 +42,11 @@ export async function enqueueJobs(prisma: PrismaClient, input: EnqueueInput): Pr
     const user = await tx.user.findUnique({ where: { name: input.user }, select: { id: true } });
     if (!user) throw notFound('user', input.user);
 
-    const created = [];
+    let created: Prisma.JobUncheckedCreateInput[];
     if (input.idea_id !== undefined) {
       const idea = await tx.idea.findUnique({ where: { id: input.idea_id }, select: { id: true, product_id: true } });
       if (!idea) throw notFound('idea', input.idea_id);
-      created.push(
-        await tx.job.create({
-          data: { kind: input.kind ?? 'IDEA_GRILL', priority, user_id: user.id, product_id: idea.product_id, idea_id: idea.id },
-        }),
-      );
+      created = [{ id: newRowId(), kind: input.kind ?? 'IDEA_GRILL', priority, user_id: user.id, product_id: idea.product_id, idea_id: idea.id }];
     } else {
       const tasks = await tx.task.findMany({
         where: { id: { in: taskIds } },
@@ -66,26 +64,28 @@ export async function enqueueJobs(prisma: PrismaClient, input: EnqueueInput): Pr
       if (open) {
         throw conflict(`PBI ${open.pbi_id} has an open fail-cascade (${open.id}); reopen it first (POST /api/v1/admin/pbis/${open.pbi_id}/reopen)`);
       }
-      for (const taskId of taskIds) {
+      created = taskIds.map((taskId) => {
         const task = byId.get(taskId)!;
-        created.push(
-          await tx.job.create({
-            data: {
-              kind: 'TASK_IMPLEMENTATION',
-              priority,
-              user_id: user.id,
-              product_id: task.story.product_id,
-              pbi_id: task.story.pbi_id,
-              story_id: task.story.id,
-              task_id: task.id,
-            },
-          }),
-        );
-      }
+        return {
+          id: newRowId(),
+          kind: 'TASK_IMPLEMENTATION',
+          priority,
+          user_id: user.id,
+          product_id: task.story.product_id,
+          pbi_id: task.story.pbi_id,
+          story_id: task.story.id,
+          task_id: task.id,
+        };
+      });
     }
-    for (const job of created) await publishJobStatus(tx, job);
+    // one statement for the jobs and one for their events, however many: 200 tasks
+    // were 400 round trips and ran past the transaction's timeout on a busy machine
+    const rows = await tx.job.createManyAndReturn({ data: created });
+    const rowById = new Map(rows.map((row) => [row.id, row]));
+    const jobs = created.map((job) => rowById.get(job.id!)!);
+    await publishChanges(tx, jobs.map((job) => jobStatusEvent(job)));
     await signalJobsQueued(tx, user.id);
-    return created.map((job) => ({
+    return jobs.map((job) => ({
       id: job.id,
       kind: lower(job.kind),
       status: lower(job.status),
