@@ -101,9 +101,10 @@ describe('the check refresh reads', () => {
     const reads = jobReads(recorded.statements);
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatch(/LIMIT 1/);
-    expect(github.methods()).toEqual(['findCheckRun', 'createCheckRun']);
-    const [repo, headSha, externalId, fields] = github.calls[1]!.args as [unknown, string, string, { status: string; output: { text: string } }];
-    expect([repo, headSha, externalId]).toEqual([{ owner: product.repo.split('/')[0], repo: product.repo.split('/')[1] }, 'c'.repeat(40), `scrum4me:${story.id}:${'c'.repeat(40)}`]);
+    expect(github.methods()).toEqual(['upsertCheckRun']);
+    const [repo, run, fields] = github.calls[0]!.args as [unknown, unknown, { status: string; output: { text: string } }];
+    expect([repo, run]).toEqual([{ owner: product.repo.split('/')[0], repo: product.repo.split('/')[1] }, { headSha: 'c'.repeat(40), externalId: `scrum4me:${story.id}:${'c'.repeat(40)}`, knownId: null }]);
+    expect(github.checkRuns).toHaveLength(1);
     expect(fields.status).toBe('in_progress');
     const text = fields.output.text;
     expect(text.split('\n').slice(2, 5)).toEqual(['| Form | done | aligned | – | – | Form built |', '| Styles | running | – | – | – | – |', '| Never queued | not queued | – | – | – | – |']);

@@ -77,7 +77,7 @@ export class FakeGitHubPort implements InstallationGitHub {
 
   /** The writes made: what a test usually asserts exactly. */
   writes(): PortCall[] {
-    const writes: PortMethod[] = ['openPullRequest', 'updatePullRequestBody', 'closePullRequest', 'commentOnPullRequest', 'deleteBranch', 'createRevertCommit', 'createCheckRun', 'updateCheckRun'];
+    const writes: PortMethod[] = ['openPullRequest', 'updatePullRequestBody', 'closePullRequest', 'commentOnPullRequest', 'deleteBranch', 'createRevertCommit', 'upsertCheckRun'];
     return this.calls.filter((c) => writes.includes(c.method));
   }
 
@@ -240,24 +240,20 @@ export class FakeGitHubPort implements InstallationGitHub {
     return result;
   }
 
-  async findCheckRun(repo: Repo, headSha: string, externalId: string) {
-    this.call('findCheckRun', [repo, headSha, externalId]);
-    const run = this.checkRuns.filter((r) => r.headSha === headSha && r.externalId === externalId).sort((a, b) => b.id - a.id)[0];
-    return run ? { id: run.id } : null;
-  }
-
-  async createCheckRun(repo: Repo, headSha: string, externalId: string, fields: CheckRunFields) {
-    this.call('createCheckRun', [repo, headSha, externalId, fields]);
-    const run = { id: this.nextId++, headSha, externalId, fields };
-    this.checkRuns.push(run);
-    return { id: run.id };
-  }
-
-  async updateCheckRun(repo: Repo, checkRunId: number, fields: CheckRunFields) {
-    this.call('updateCheckRun', [repo, checkRunId, fields]);
-    const run = this.checkRuns.find((r) => r.id === checkRunId);
-    if (!run) throw gitHubError(404, 'Not Found');
-    run.fields = { ...run.fields, ...fields };
+  async upsertCheckRun(repo: Repo, run: { headSha: string; externalId: string; knownId: number | null }, fields: CheckRunFields) {
+    this.call('upsertCheckRun', [repo, run, fields]);
+    const known =
+      run.knownId !== null
+        ? this.checkRuns.find((r) => r.id === run.knownId)
+        : this.checkRuns.filter((r) => r.headSha === run.headSha && r.externalId === run.externalId).sort((a, b) => b.id - a.id)[0];
+    if (run.knownId !== null && !known) throw gitHubError(404, 'Not Found');
+    if (known) {
+      known.fields = { ...known.fields, ...fields };
+      return { id: known.id, created: false };
+    }
+    const created = { id: this.nextId++, headSha: run.headSha, externalId: run.externalId, fields };
+    this.checkRuns.push(created);
+    return { id: created.id, created: true };
   }
 }
 

@@ -44,20 +44,16 @@ export async function refreshStoryCheck(services: Pick<AppServices, 'prisma' | '
   const repo = splitRepo(story.product.repo);
   const sent = { ...fields, ...(state.conclusion ? { completed_at: new Date().toISOString() } : {}) };
   const saved = { status: state.status, conclusion: state.conclusion, sent_digest: digest };
+  // No record: a run may still be on GitHub (created, then the answer or the process was lost): the port looks first.
+  const run = await github.upsertCheckRun(repo, { headSha: pr.head_sha, externalId: checkRunExternalId(storyId, pr.head_sha), knownId: existing ? Number(existing.github_id) : null }, sent);
   if (existing) {
-    await github.updateCheckRun(repo, Number(existing.github_id), sent);
     await prisma.checkRun.update({ where: { id: existing.id }, data: saved });
     return 'updated';
   }
-  // No record: a run may still be on GitHub (created, then the answer or the process was lost).
-  const externalId = checkRunExternalId(storyId, pr.head_sha);
-  const found = await github.findCheckRun(repo, pr.head_sha, externalId);
-  if (found) await github.updateCheckRun(repo, found.id, sent);
-  const run = found ?? (await github.createCheckRun(repo, pr.head_sha, externalId, sent));
   await prisma.checkRun.upsert({
     where: { story_id_head_sha: { story_id: storyId, head_sha: pr.head_sha } },
     create: { story_id: storyId, pull_request_id: pr.id, head_sha: pr.head_sha, github_id: BigInt(run.id), ...saved },
     update: { github_id: BigInt(run.id), ...saved },
   });
-  return found ? 'updated' : 'created';
+  return run.created ? 'created' : 'updated';
 }

@@ -34,3 +34,22 @@ export async function createCheckRun(octokit: Octokit, repo: Repo, headSha: stri
 export async function updateCheckRun(octokit: Octokit, repo: Repo, checkRunId: number, fields: CheckRunFields): Promise<void> {
   await octokit.rest.checks.update({ ...repo, check_run_id: checkRunId, ...fields });
 }
+
+/**
+ * The story's run on `headSha` says `fields` now: PATCH the run we know of
+ * (`knownId`), else look ours up (a creation whose answer was lost) and PATCH it,
+ * else POST a new one. Calls: 1 (known), 2 (found or created).
+ */
+export async function upsertCheckRun(
+  octokit: Octokit,
+  repo: Repo,
+  run: { headSha: string; externalId: string; knownId: number | null },
+  fields: CheckRunFields,
+): Promise<{ id: number; created: boolean }> {
+  const id = run.knownId ?? (await findCheckRun(octokit, repo, run.headSha, run.externalId))?.id;
+  if (id !== undefined) {
+    await updateCheckRun(octokit, repo, id, fields);
+    return { id, created: false };
+  }
+  return { ...(await createCheckRun(octokit, repo, run.headSha, run.externalId, fields)), created: true };
+}

@@ -4,7 +4,7 @@ import { createRevertCommit } from '../revert/index.ts';
 import type { Octokit } from './access.ts';
 import { checkPushedWork } from './branches.ts';
 import { listChangedFiles } from './changed-files.ts';
-import { createCheckRun, findCheckRun, updateCheckRun } from './check-runs.ts';
+import { upsertCheckRun } from './check-runs.ts';
 import { listPullRequestCommits, readCommit } from './commits.ts';
 import { listHookDeliveriesSince, redeliverHookDelivery } from './hook-deliveries.ts';
 import type { AppGitHub, InstallationGitHub } from './port.ts';
@@ -40,9 +40,7 @@ export function octokitInstallationGitHub(octokit: Octokit): InstallationGitHub 
     readRepositoryGuards: (repo) => readRepositoryGuards(octokit, repo),
     readRepository: (repo) => readRepository(octokit, repo),
     createRevertCommit: (input) => createRevertCommit(octokitRevertPort(octokit), input),
-    findCheckRun: (repo, headSha, externalId) => findCheckRun(octokit, repo, headSha, externalId),
-    createCheckRun: (repo, headSha, externalId, fields) => createCheckRun(octokit, repo, headSha, externalId, fields),
-    updateCheckRun: (repo, checkRunId, fields) => updateCheckRun(octokit, repo, checkRunId, fields),
+    upsertCheckRun: (repo, run, fields) => upsertCheckRun(octokit, repo, run, fields),
   };
 }
 

@@ -70,12 +70,11 @@ export interface InstallationGitHub {
   createRevertCommit(input: RevertInput): Promise<RevertResult>;
 
   // the story check run (check-runs.ts)
-  /** `GET commits/{sha}/check-runs?check_name=Scrum4Me&filter=all`: ours (by external_id), newest */
-  findCheckRun(repo: Repo, headSha: string, externalId: string): Promise<{ id: number } | null>;
-  /** `POST check-runs` (not retried: a lost answer is found by findCheckRun) */
-  createCheckRun(repo: Repo, headSha: string, externalId: string, fields: CheckRunFields): Promise<{ id: number }>;
-  /** `PATCH check-runs/{id}` */
-  updateCheckRun(repo: Repo, checkRunId: number, fields: CheckRunFields): Promise<void>;
+  /**
+   * `PATCH check-runs/{knownId}`; with no known id, `GET commits/{sha}/check-runs?check_name=Scrum4Me&filter=all`
+   * for ours (by external_id: a creation whose answer was lost), then PATCH it or `POST check-runs` (not retried)
+   */
+  upsertCheckRun(repo: Repo, run: { headSha: string; externalId: string; knownId: number | null }, fields: CheckRunFields): Promise<{ id: number; created: boolean }>;
 }
 
 /** GitHub as the app itself (JWT): installations, tokens, the webhook's delivery log. */
