@@ -11,6 +11,7 @@ export interface AppServices {
   config: Config;
   prisma: PrismaClient;
   pool: pg.Pool;
+  /** GitHub as the narrow port (github/port.ts), as the app or an installation; never a raw Octokit */
   github: GitHubAccess;
   log: Logger;
   metrics: Metrics;
