@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { removeJobs } from '../support/graphile-jobs.ts';
 import { github, tokenMock } from '../support/github-nock.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { requeueStaleClaims } from '../../src/services/jobs/requeue-stale.ts';
@@ -10,6 +11,9 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
+  // Background retries left by the tests (a check refresh whose mocks are gone) are dropped
+  // first: the stop would wait for one to run, and plugin-retry spends 1 + 4 + 9 s on its reads.
+  if (app) await removeJobs(app.db.pool);
   await app?.close();
 });
 afterEach(() => {
@@ -199,7 +203,8 @@ describe('story pull requests (S7) and the check run', () => {
     tokenMock();
     github().post(`/repos/${product.repo}/pulls`).reply(502, { message: 'Bad Gateway' });
     const later = github().post(`/repos/${product.repo}/pulls`).reply(201, (_uri, body) => pull(product.repo, 21, story.branch, (body as { body: string }).body));
-    github().get(/\/check-runs\?/).optionally().reply(200, { total_count: 0, check_runs: [] });
+    // the check refresh the PR queues looks for our run more than once: a missing mock would cost plugin-retry's 1 + 4 + 9 s
+    github().get(/\/check-runs\?/).optionally().times(5).reply(200, { total_count: 0, check_runs: [] });
     github().post(`/repos/${product.repo}/check-runs`).optionally().reply(201, { id: 10 });
     const { jobId, response } = await claimAndFinish(user, product, story, 'Built the login form component');
     expect(response.status).toBe(200);
@@ -211,6 +216,10 @@ describe('story pull requests (S7) and the check run', () => {
     expect(later.isDone()).toBe(true);
     expect(job.pr_url).toBe(`https://github.com/${product.repo}/pull/21`);
     expect(job.trace.some((t: { level: string; message: string }) => t.level === 'warn' && t.message.includes('story PR not made yet'))).toBe(true);
+    // the check refresh the new PR queued runs while its mocks are still there (after the test nock forgets them)
+    const failures: string[] = [];
+    await until("the story's background jobs", async () => storyJobsDone(story.id, failures));
+    expect(failures).toEqual([]);
   });
 
   it('opens no PR when the product has auto_pr off', async () => {
