@@ -180,16 +180,18 @@ describe('GitHub faults during cascades', { timeout: 600_000 }, () => {
     // A hang lasts the whole deadline, and a cascade meets its faults one after the other: the
     // 14 hangs in one cascade took 14 deadlines (127 s). So the hangs are shared out over
     // repositories whose cascades run side by side, each route hanging in exactly one of them,
-    // reads and writes in each share: every route still meets every kind once.
+    // reads and writes in each share: every route still meets every kind once. Their cascades
+    // come first and start as soon as their repository is set up: the hangs are waited out
+    // while the next repositories are set up (that is work; hanging is not).
     const timeoutShares = 3;
     const kinds: { name: string; fault: Omit<FaultSpec, 'route' | 'path' | 'times'>; routes: string[] }[] = [
-      { name: '500', fault: { status: 500 }, routes },
-      { name: '502 after the effect', fault: { status: 502, afterEffect: true }, routes },
       ...Array.from({ length: timeoutShares }, (_, share) => ({
         name: `timeout after the effect (share ${share + 1} of ${timeoutShares})`,
         fault: { hang: true, afterEffect: true },
         routes: routes.filter((_, j) => j % timeoutShares === share),
       })),
+      { name: '500', fault: { status: 500 }, routes },
+      { name: '502 after the effect', fault: { status: 502, afterEffect: true }, routes },
       { name: 'secondary rate limit', fault: secondaryRateLimit(1), routes },
     ];
     expect(kinds.filter((k) => k.fault.hang).flatMap((k) => k.routes).sort()).toEqual([...routes].sort());
@@ -206,13 +208,19 @@ describe('GitHub faults during cascades', { timeout: 600_000 }, () => {
       world.fake.commitToBranch(repo, jobX.branch, { 'X.txt': 'x\n' }, 'Work on X');
       return { kind, repo, pbi, prO, prM, prQ, jobX, mainBefore: world.fake.branchSha(repo, 'main')! };
     }
-    const worlds: Awaited<ReturnType<typeof setUp>>[] = [];
-    for (const [i, kind] of kinds.entries()) worlds.push(await setUp(kind, `acme/faults-${i}`));
     const repoPath = (repo: string) => new RegExp(`^/repos/${repo}(/|$)`);
-    for (const w of worlds) for (const route of w.kind.routes) world.fake.faults.inject({ route, path: repoPath(w.repo), times: 1, ...w.kind.fault });
-
-    const failures = await Promise.all(worlds.map((w) => agent('POST', `/api/v1/jobs/${w.jobX.id}/status`, { status: 'failed', error: `X failed (${w.kind.name})` })));
-    const views = await whileHurrying(() => Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 480_000))));
+    const worlds: Awaited<ReturnType<typeof setUp>>[] = [];
+    const failures: Answer[] = [];
+    const views = await whileHurrying(async () => {
+      for (const [i, kind] of kinds.entries()) {
+        // set up with no fault of its own (the faults are told apart by repository), then faulted and failed
+        const w = await setUp(kind, `acme/faults-${i}`);
+        for (const route of w.kind.routes) world.fake.faults.inject({ route, path: repoPath(w.repo), times: 1, ...w.kind.fault });
+        failures.push(await agent('POST', `/api/v1/jobs/${w.jobX.id}/status`, { status: 'failed', error: `X failed (${w.kind.name})` }));
+        worlds.push(w);
+      }
+      return Promise.all(worlds.map((w) => cascadeView(w.pbi.pbiId, 480_000)));
+    });
 
     for (const [i, w] of worlds.entries()) {
       const label = (what: string) => `${w.kind.name}: ${what}`;
