@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { whileHurrying } from '../support/graphile-jobs.ts';
+import { hurryRetries } from '../support/graphile-jobs.ts';
 
 export interface CascadeWorld {
   app: TestApp;
@@ -115,15 +115,18 @@ export async function newPbi(world: CascadeWorld, codes: string[]) {
 export const failJob = (world: CascadeWorld, jobId: string, error = 'tests fail') =>
   world.app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: world.agentToken, body: { status: 'failed', error } });
 
-/** Waits for the cascade to finish, its retries run as soon as they are due (the retries are tested, not graphile-worker's e^attempts s wait). */
+/**
+ * Waits for the cascade to finish, its retries run as soon as they are due (the retries are
+ * tested, not graphile-worker's e^attempts s wait); only this cascade's own undo job is hurried.
+ */
 export async function cascadeDone(world: CascadeWorld, pbiId: string, index = 0) {
-  return whileHurrying(world.app.db.pool, 'cascade_undo', () =>
-    until('the cascade to finish', async () => {
-      const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
-      return read.body.cascades[index]?.status === 'done' ? read.body : undefined;
-      // generous: Probot paces writes (1 s apart, 3 s for comments and PRs), and the machine may be busy
-    }, 180_000),
-  );
+  return until('the cascade to finish', async () => {
+    const read = await world.app.call('GET', `/api/v1/admin/pbis/${pbiId}`);
+    const cascade = read.body.cascades[index];
+    if (cascade && cascade.status !== 'done') await hurryRetries(world.app.db.pool, 'cascade_undo', `cascade:${cascade.id}`);
+    return cascade?.status === 'done' ? read.body : undefined;
+    // generous: Probot paces writes (1 s apart, 3 s for comments and PRs), and the machine may be busy
+  }, 180_000);
 }
 
 export const stepOf = (view: { cascades: { steps: { branch: string }[] }[] }, branch: string, index = 0) =>

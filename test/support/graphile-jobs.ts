@@ -6,16 +6,18 @@ import type pg from 'pg';
 /**
  * graphile-worker waits e^attempts seconds before it retries a failed job. Where the
  * retries are what is tested, not the wait: makes every retry of `task` that is waiting
- * due now, and wakes the workers. A job rescheduled on purpose with attempts 0 (e.g. at
- * GitHub's retry-after) keeps its time; so does a job being run (locked).
+ * due now (only the job with key `key`, when given: tests running side by side must not
+ * hurry each other's retries, which may be meant to wait), and wakes the workers. A job
+ * rescheduled on purpose with attempts 0 (e.g. at GitHub's retry-after) keeps its time;
+ * so does a job being run (locked).
  */
-export async function hurryRetries(pool: pg.Pool, task: string): Promise<number> {
+export async function hurryRetries(pool: pg.Pool, task: string, key?: string): Promise<number> {
   const { rows } = await pool.query<{ moved: number }>(
     `SELECT count(*)::int AS moved FROM graphile_worker.reschedule_jobs(
        ARRAY(SELECT id FROM graphile_worker.jobs
-              WHERE task_identifier = $1 AND locked_at IS NULL AND attempts > 0 AND run_at > now()),
+              WHERE task_identifier = $1 AND ($2::text IS NULL OR key = $2) AND locked_at IS NULL AND attempts > 0 AND run_at > now()),
        run_at => now())`,
-    [task],
+    [task, key ?? null],
   );
   const moved = rows[0]!.moved;
   // what graphile-worker's own add_job sends, so a worker fetches at once instead of at its next poll
