@@ -51,10 +51,12 @@ export async function startBackgroundWorker(options: {
   const lanes = options.lanes ?? [];
   const inLane = new Set(lanes.flatMap((lane) => lane.tasks));
   const pick = (keep: (task: string) => boolean): TaskList => Object.fromEntries(Object.entries(options.taskList).filter(([task]) => keep(task)));
-  // NOTIFY wakes the workers for a new job, but a story's check refresh added while
-  // its serial queue is busy is sometimes first seen at the next poll: the scale
-  // bench's drain after a status burst was bimodal, ~20 ms or exactly the poll
-  // interval (2 s at 2000, 0.5 s at 500). Polling is one indexed query per idle worker.
+  // NOTIFY wakes the workers for a new job, but a job of a serial queue (a story's
+  // check refresh) can be first seen at the next poll: graphile-worker 0.17 completes
+  // a job without waiting for it (worker.js: completeJob(job); doNext()), so the next
+  // fetch may find the queue still locked, and a completion notifies nobody. The
+  // scale bench's drain after a status burst was ~20 ms or exactly the poll interval
+  // (2 s at 2000, 0.5 s at 500). Polling is one indexed query per idle worker.
   const start = (taskList: TaskList, concurrency: number, schedule: ParsedCronItem[]) =>
     run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: 500, logger: graphileLogger, events });
 
