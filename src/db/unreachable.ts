@@ -5,7 +5,7 @@
 // driver adapter: socket errors, the server ending sessions, a pool that cannot
 // connect in time, and Prisma's codes for the same.
 const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
-/** SQLSTATE: 08xxx connection exceptions, 57P01-03 shutdown / crash / not yet accepting, 53300 too many connections */
+/** SQLSTATE: class 08 (connection exceptions), 57P01-03 shutdown / crash / not yet accepting, 53300 too many connections */
 const unreachableSqlState = /^(08...|57P0[123]|53300)$/;
 /** Prisma: can't reach (P1001), timed out (P1002, P1008), connection closed (P1017), pool timeout (P2024) */
 const prismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);

@@ -24,11 +24,8 @@ import {
 } from './job-usage.ts';
 import type { Statement } from './run-statement.ts';
 
-/** The written job's columns (when the transition applied). */
-export interface QuickStatusRow extends UsageChangeRow {
-  id: string;
-  status: string;
-  from_status: string;
+/** A job's fields a status answer shows, as this statement returns them (ISO times). */
+export interface ReportedJobFields {
   branch: string | null;
   pushed_at: string | null;
   pr_url: string | null;
@@ -37,6 +34,13 @@ export interface QuickStatusRow extends UsageChangeRow {
   error: string | null;
   started_at: string | null;
   finished_at: string | null;
+}
+
+/** The written job's columns (when the transition applied). */
+export interface QuickStatusRow extends UsageChangeRow, ReportedJobFields {
+  id: string;
+  status: string;
+  from_status: string;
   has_queued: boolean;
   has_active_siblings: boolean;
 }

@@ -31,6 +31,7 @@ import {
 } from './status-rules.ts';
 import { addTrace } from './trace.ts';
 import { quickStatusUpdate, type QuickStatusRow } from './quick-status.ts';
+import type { ReportedJobFields } from '../../db/sql/job-status-quick.ts';
 import { queueCheckRefresh } from '../checks/queue-check-refresh.ts';
 import { lockPbiForCascade, startCascade } from '../cascade/start-cascade.ts';
 import { openStoryPullRequestAfterPush } from './story-pr-after-push.ts';
@@ -48,17 +49,9 @@ export interface StatusInput {
   cache_write_tokens?: number | undefined;
 }
 
-export interface StatusAnswer {
+export interface StatusAnswer extends ReportedJobFields {
   job_id: string;
   status: string;
-  branch: string | null;
-  pushed_at: string | null;
-  pr_url: string | null;
-  verify_result: string | null;
-  summary: string | null;
-  error: string | null;
-  started_at: string | null;
-  finished_at: string | null;
   next_action: 'idle' | 'wait_for_job_again' | 'queue_empty';
   worktree: 'keep' | 'remove';
   keep_branch: boolean;

@@ -59,10 +59,10 @@ export async function redeliverFailedWebhooks(services: Services, now: Date = ne
   ]);
   const known = new Set([...processed.map((row) => row.id), ...asked.map((row) => row.guid)]);
   const waiting = failedUnhandled(deliveries, known);
-  const todo = waiting.slice(0, maxRedeliveriesPerLook);
+  const toRedeliver = waiting.slice(0, maxRedeliveriesPerLook);
 
-  const summary: RedeliverySummary = { since, seen: deliveries.length, redelivered: [], refused: [], truncated: waiting.length > todo.length };
-  for (const delivery of todo) {
+  const summary: RedeliverySummary = { since, seen: deliveries.length, redelivered: [], refused: [], truncated: waiting.length > toRedeliver.length };
+  for (const delivery of toRedeliver) {
     try {
       await app.redeliverHookDelivery(delivery.id);
       summary.redelivered.push({ guid: delivery.guid, deliveryId: delivery.id, event: delivery.event, statusCode: delivery.statusCode });
