@@ -11,6 +11,7 @@ import { Logger as GraphileLogger, makeWorkerUtils, run, type ParsedCronItem, ty
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../../metrics.ts';
 import { startLiveness, type LivenessOptions } from './liveness.ts';
+import { startSerialQueueWakeup } from './wakeup.ts';
 
 export interface BackgroundWorker {
   /** the ids of this process's graphile worker pool and workers (what jobs are locked by) */
@@ -33,6 +34,8 @@ export async function startBackgroundWorker(options: {
   /** tasks run by a runner of their own, with its own concurrency */
   lanes?: { tasks: string[]; concurrency: number }[];
   liveness?: Pick<LivenessOptions, 'heartbeatMs' | 'deadAfterSeconds'>;
+  /** how often an idle worker looks for jobs that no NOTIFY announced; tests set hours to prove a wake-up */
+  pollInterval?: number;
 }): Promise<BackgroundWorker> {
   const { log, metrics } = options;
   const liveness = startLiveness({ pool: options.pool, log, ...options.liveness });
@@ -42,6 +45,8 @@ export async function startBackgroundWorker(options: {
   events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => liveness.own(worker.workerId));
   events.on('job:success', ({ job }: { job: { task_identifier: string } }) => metrics?.backgroundJobs.inc({ task: job.task_identifier, outcome: 'success' }));
   events.on('job:error', ({ job }: { job: { task_identifier: string } }) => metrics?.backgroundJobs.inc({ task: job.task_identifier, outcome: 'error' }));
+  const wakeup = startSerialQueueWakeup({ pool: options.pool, log });
+  events.on('job:complete', ({ job }: { job: Parameters<typeof wakeup.jobDone>[0] }) => wakeup.jobDone(job));
 
   const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'debug' : 'trace';
@@ -51,14 +56,14 @@ export async function startBackgroundWorker(options: {
   const lanes = options.lanes ?? [];
   const inLane = new Set(lanes.flatMap((lane) => lane.tasks));
   const pick = (keep: (task: string) => boolean): TaskList => Object.fromEntries(Object.entries(options.taskList).filter(([task]) => keep(task)));
-  // NOTIFY wakes the workers for a new job, but a job of a serial queue (a story's
-  // check refresh) can be first seen at the next poll: graphile-worker 0.17 completes
-  // a job without waiting for it (worker.js: completeJob(job); doNext()), so the next
-  // fetch may find the queue still locked, and a completion notifies nobody. The
-  // scale bench's drain after a status burst was ~20 ms or exactly the poll interval
-  // (2 s at 2000, 0.5 s at 500). Polling is one indexed query per idle worker.
+  // NOTIFY wakes the workers for a new job, and wakeup.ts for the next job of a serial
+  // queue (a story's check refresh) once the job before it is done: graphile-worker
+  // 0.17 completes a job without waiting for it (worker.js: completeJob(job); doNext()),
+  // so its own next fetch may find the queue still locked, and a completion notifies
+  // nobody. The poll is what is left for jobs no NOTIFY announces (a retry's run_at,
+  // jobs released by liveness.ts); one indexed query per idle worker.
   const start = (taskList: TaskList, concurrency: number, schedule: ParsedCronItem[]) =>
-    run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: 500, logger: graphileLogger, events });
+    run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: options.pollInterval ?? 500, logger: graphileLogger, events });
 
   const utils = await makeWorkerUtils({ pgPool: options.pool, logger: graphileLogger });
   const runners: Runner[] = [];
@@ -72,6 +77,7 @@ export async function startBackgroundWorker(options: {
     for (const lane of lanes) runners.push(await start(pick((task) => lane.tasks.includes(task)), lane.concurrency, []));
   } catch (error) {
     await stopRunners();
+    await wakeup.stop();
     await liveness.stop();
     await utils.release();
     throw error;
@@ -85,6 +91,7 @@ export async function startBackgroundWorker(options: {
     heartbeat: () => liveness.beat(),
     async stop() {
       await stopRunners();
+      await wakeup.stop();
       await liveness.stop();
       await utils.release();
     },
