@@ -3,11 +3,12 @@
 // against the bare claim statement run by 16 pg clients on the same database.
 // Also samples the app process's RSS while the HTTP claims run, and runs the
 // HTTP claims again with a budget on every product and PBI and a
-// max_active_jobs on every product (none reached: each claim checks them, a
-// limited product's claims lock its row one at a time), next to runs without,
+// max_active_jobs on every product (none reached: each claim checks them and
+// takes a slot in one of the product's stripes), next to runs without,
 // alternating in short rounds so the machine's changing load falls on both
 // (SPEC §11: within 10 %).
 import pg from 'pg';
+import { claimCtes } from '../src/db/sql/claim-job.ts';
 import type { BenchEnvironment } from './support/environment.ts';
 import type { LoadClient } from './support/load-client.ts';
 import { memoryBreakdown, rssMb, sampleRss } from './support/memory.ts';
@@ -24,34 +25,14 @@ const warmupJobs = 1_000;
 const allKinds = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'];
 
 /**
- * The claim of src/db/sql/claim-job.ts (its budget and limit checks included)
- * without the change event and the joined job view: keep the two in step.
+ * The claim of src/db/sql/claim-job.ts (its budget and limit checks included:
+ * the same CTEs) without the change event and the joined job view.
  */
 export const bareClaimStatement = `
-      WITH candidate AS (
-        SELECT j.id, j.product_id, p.max_active_jobs IS NOT NULL AS limited
-          FROM jobs j
-          JOIN products p ON p.id = j.product_id
-          LEFT JOIN pbis b ON b.id = j.pbi_id
-         WHERE j.user_id = $2 AND j.status = 'QUEUED' AND j.kind::text = ANY($3::text[])
-           AND (p.max_active_jobs IS NULL OR p.active_jobs < p.max_active_jobs)
-           AND (p.budget_usd IS NULL OR p.usage_cost_usd < p.budget_usd)
-           AND (b.budget_usd IS NULL OR b.usage_cost_usd < b.budget_usd)
-         ORDER BY j.priority DESC, j.created_at ASC
-         LIMIT 1
-         FOR UPDATE OF j SKIP LOCKED
-      ), slot AS (
-        UPDATE products p SET active_jobs = p.active_jobs + 1
-         WHERE p.id = (SELECT product_id FROM candidate) AND (SELECT limited FROM candidate)
-           AND p.max_active_jobs IS NOT NULL AND p.active_jobs < p.max_active_jobs
-        RETURNING p.id
-      )
-      UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(),
-             heartbeat_at = now(), updated_at = now()
-        FROM candidate
-       WHERE jobs.id = candidate.id AND (NOT candidate.limited OR EXISTS (SELECT 1 FROM slot))
-      RETURNING jobs.id, jobs.task_id, jobs.user_id, jobs.product_id, jobs.status::text AS status, jobs.branch, jobs.pushed_at, jobs.pr_url,
-                jobs.verify_result::text AS verify_result, jobs.summary, jobs.error`;
+      WITH ${claimCtes}
+      SELECT id, task_id, user_id, product_id, status::text AS status, branch, pushed_at, pr_url,
+             verify_result::text AS verify_result, summary, error
+        FROM claimed`;
 
 export interface ClaimsOutcome {
   claims: BenchRow[];

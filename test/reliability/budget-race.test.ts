@@ -69,7 +69,7 @@ describe('16 agents on two replicas', { timeout: 240_000 }, () => {
       while (sampling) {
         const { rows } = await sampler.query<{ active: number; counter: number }>(
           `SELECT (SELECT count(*)::int FROM jobs WHERE product_id = $1 AND status IN ('CLAIMED', 'RUNNING')) AS active,
-                  (SELECT active_jobs FROM products WHERE id = $1) AS counter`,
+                  (SELECT COALESCE(sum(active), 0)::int FROM product_slot_stripes WHERE product_id = $1) AS counter`,
           [limited.id],
         );
         samples.push(rows[0]!);
@@ -109,8 +109,8 @@ describe('16 agents on two replicas', { timeout: 240_000 }, () => {
     expect(samples.length).toBeGreaterThan(20);
     expect(Math.max(...samples.map((s) => s.active))).toBe(limit);
     expect(Math.max(...samples.map((s) => s.counter))).toBeLessThanOrEqual(limit);
-    const after = await first.db.pool.query(`SELECT active_jobs FROM products WHERE id = $1`, [limited.id]);
-    expect(after.rows[0].active_jobs).toBe(0);
+    const after = await first.db.pool.query(`SELECT COALESCE(sum(active), 0)::int AS active FROM product_slot_stripes WHERE product_id = $1`, [limited.id]);
+    expect(after.rows[0].active).toBe(0);
     // no starvation: the open product's (lower-priority) jobs went out while the limited one still had queued jobs
     const order = await first.db.pool.query<{ product_id: string; claimed_at: Date }>(
       `SELECT product_id, claimed_at FROM jobs WHERE product_id = ANY($1) ORDER BY claimed_at`,

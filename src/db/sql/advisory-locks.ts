@@ -6,6 +6,8 @@
 //   - `cascade:<pbi id>`: the PBI's cascade lock (services/cascade/pbi-lock.ts);
 //   - `backlog:<product id>`: a product's backlog import (branch names stay unique);
 //   - `scrum4me:prices`: the writers of the price table (PUT and the prices file at start).
+//   - `slots:<product id>`: transactions freeing slots of a product's max_active_jobs, taken by
+//     the jobs_free_slot trigger (migration 20261203151326; SQL only, so no function here).
 
 /** $1 the lock's key (text). Held until the transaction ends; re-entrant within it. */
 export const transactionLockSql = 'SELECT pg_advisory_xact_lock(hashtext($1::text))';

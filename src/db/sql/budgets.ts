@@ -43,12 +43,12 @@ export const setBudgetStatement = (scope: Scope, publishChanges: string): Statem
 });
 
 /**
- * The product's max_active_jobs ($2, null: none) with its active-jobs count
- * taken afresh ($1 the product). Run with the jobs table locked against
- * writers (LOCK TABLE jobs IN SHARE MODE) when a limit is set: the trigger
- * keeps active_jobs only while the product has a limit, so a claim or status
- * change committing during the count would be lost to it. Wakes the product's
- * waiting users when the limit is raised or removed with slots free.
+ * The product's max_active_jobs ($2, null: none) and its stripes rebuilt from
+ * its active jobs ($1 the product; reset_product_slot_stripes, migration
+ * 20261203151326). Run with the jobs table locked against writers (LOCK TABLE
+ * jobs IN SHARE MODE): a claim or status change committing during the count
+ * would be lost to it. Wakes the product's waiting users when the limit is
+ * raised or removed with slots free.
  */
 export const setActiveLimitStatement: Statement = {
   name: 'set-product-active-limit',
@@ -56,22 +56,19 @@ export const setActiveLimitStatement: Statement = {
     WITH previous AS (
       SELECT id, max_active_jobs FROM products WHERE id = $1 FOR NO KEY UPDATE
     ), u AS (
-      UPDATE products t
-         SET max_active_jobs = $2::int,
-             active_jobs = (SELECT count(*) FROM jobs a WHERE a.product_id = t.id AND a.status IN ('CLAIMED', 'RUNNING'))
-        FROM previous WHERE t.id = previous.id
-      RETURNING t.id, t.max_active_jobs, t.active_jobs, previous.max_active_jobs AS old_max
+      UPDATE products t SET max_active_jobs = $2::int FROM previous WHERE t.id = previous.id
+      RETURNING t.id, t.max_active_jobs, previous.max_active_jobs AS old_max
+    ), slots AS (
+      SELECT u.*, reset_product_slot_stripes(u.id, u.max_active_jobs) AS active FROM u
     ), woken AS (
-      SELECT pg_notify('scrum4me_jobs_queued', waiting.user_id)
-        FROM (SELECT DISTINCT j.user_id FROM jobs j, u
-               WHERE j.product_id = u.id AND j.status = 'QUEUED'
-                 AND u.old_max IS NOT NULL AND (u.max_active_jobs IS NULL OR (u.max_active_jobs > u.old_max AND u.active_jobs < u.max_active_jobs))) waiting
+      SELECT notify_product_waiters(s.id) AS users FROM slots s
+       WHERE s.old_max IS NOT NULL AND (s.max_active_jobs IS NULL OR (s.max_active_jobs > s.old_max AND s.active < s.max_active_jobs))
     )
-    SELECT u.id, (SELECT count(*) FROM woken) AS woken FROM u`,
+    SELECT s.id, COALESCE((SELECT sum(users) FROM woken), 0) AS woken FROM slots s`,
 };
 
 /**
- * Before setActiveLimitStatement sets a limit: the jobs table locked against
+ * Before setActiveLimitStatement: the jobs table locked against
  * writers for the rest of the transaction, waiting at most $1 (a lock_timeout,
  * e.g. '5s'; SET LOCAL as a function, so it takes a parameter). Lock order: the
  * table first, then the product row (claims and status calls hold jobs rows

@@ -13,53 +13,96 @@
 // running then may still hand out one job: the budget is over-spent by at most
 // the jobs already claimed or running when it was reached (one per agent).
 //
-// max_active_jobs, exact under concurrency: products.active_jobs counts the
-// product's claimed + running jobs. A snapshot read of it cannot make the
-// limit exact (two claimers would both see the last free slot), so for a
-// product with a limit the claim adds its job to the count in the statement
-// (`slot`: UPDATE … WHERE active_jobs < max_active_jobs, which READ COMMITTED
-// re-checks on the row's newest version after waiting for a concurrent
-// claimer's lock). Claimers of one limited product therefore pass one at a
-// time, and one that loses the last slot claims nothing (`candidate` is set,
-// the job is not): claim.ts tries again with a new snapshot, in which the
-// full product is skipped. A job leaves the count through a trigger on jobs at
-// commit, whatever makes it stop being active (migration 20261203065000). The
-// alternatives: counting the product's active jobs in the claim (the snapshot
-// cannot see a concurrent claim even after waiting for its lock, and the count
-// grows with the jobs), or a counter kept for every product (every claim of
-// every product would write and lock its product row). Products without a
-// limit lock nothing.
+// max_active_jobs, exact under concurrency, without queueing claimers on one
+// row: the limit is split into stripes (product_slot_stripes, up to 16, each
+// with a share of the limit as its capacity; migration 20261203151326). The
+// candidate's product must have a stripe with room in the snapshot. Once the
+// candidate is locked, `free_slot` takes one such stripe that no concurrent
+// claim holds (FOR UPDATE SKIP LOCKED, which READ COMMITTED re-checks on the
+// stripe's newest version), the claim counts its job there and remembers the
+// stripe in jobs.slot_stripe, and a trigger on jobs frees the slot at the
+// commit that ends the job's activity. So claimers of one product take
+// different stripes and pass each other, and the stripes' sum never passes the
+// limit. When concurrent claims hold every stripe with room, `busy_slot` waits
+// for the one with the most room (a busy product is not a full one: no
+// lower-priority job instead, no empty answer); if it has none left once the
+// lock is ours, nothing is claimed (`candidate` is set, the job is not) and
+// claim.ts tries again with a new snapshot, in which the product has room or
+// is full and skipped.
+// No deadlock: a claim never waits for a job row (SKIP LOCKED), holds at most
+// one stripe, and waits for none once it holds one; the trigger that frees
+// slots takes the product's advisory lock first, so two transactions freeing
+// several slots of one product never take stripes in opposite orders. The
+// stripe is locked only after the candidate scan: locking stripes while the
+// scan still walks past other claimers' jobs let one claim hold several, and
+// with 16 claimers every stripe was held.
+// The alternatives: one counter per product (every claim of the product waited
+// for the row lock of the one before it: claims at 77-87 % of those without a
+// limit, BENCHMARKS.md), or counting the product's active jobs in the claim
+// (the snapshot cannot see a concurrent claim, and the count grows with the
+// jobs). Products without a limit lock nothing.
 //
 // One statement also keeps the NOTIFY's commit lock short (BENCHMARKS.md).
 import type { Statement } from './run-statement.ts';
 
-/** $1 token id, $2 user id, $3 kinds (text[]); the event CTEs come from the caller (publishChangesSql over `events`). */
-export const claimJobStatement = (eventSql: { jobStatusEvent: string; publishChanges: string; iso: (column: string) => string }): Statement => ({
-  name: 'claim-next-job',
-  text: `
-  WITH candidate AS (
+/**
+ * The claim itself, as CTEs ending in `claimed` (the claimed job's row, or
+ * none): $1 token id, $2 user id, $3 kinds (text[]). Shared by the statement
+ * below and the benchmark's bare claim (bench/claims.ts), so the two never drift.
+ */
+export const claimCtes = `
+  candidate AS (
     SELECT j.id, j.product_id, p.max_active_jobs IS NOT NULL AS limited
       FROM jobs j
       JOIN products p ON p.id = j.product_id
       LEFT JOIN pbis b ON b.id = j.pbi_id
      WHERE j.user_id = $2 AND j.status = 'QUEUED' AND j.kind::text = ANY($3::text[])
-       AND (p.max_active_jobs IS NULL OR p.active_jobs < p.max_active_jobs)
+       AND (p.max_active_jobs IS NULL
+            OR EXISTS (SELECT 1 FROM product_slot_stripes f WHERE f.product_id = j.product_id AND f.active < f.capacity))
        AND (p.budget_usd IS NULL OR p.usage_cost_usd < p.budget_usd)
        AND (b.budget_usd IS NULL OR b.usage_cost_usd < b.budget_usd)
      ORDER BY j.priority DESC, j.created_at ASC
      LIMIT 1
      FOR UPDATE OF j SKIP LOCKED
+  ), free_slot AS (
+    SELECT s.product_id, s.stripe
+      FROM product_slot_stripes s
+      JOIN candidate c ON c.limited AND s.product_id = c.product_id
+     WHERE s.active < s.capacity
+     ORDER BY s.stripe
+     LIMIT 1
+     FOR UPDATE OF s SKIP LOCKED
+  ), busy_slot AS (
+    SELECT s.product_id, s.stripe
+      FROM product_slot_stripes s
+      JOIN candidate c ON c.limited AND s.product_id = c.product_id
+     WHERE NOT EXISTS (SELECT 1 FROM free_slot)
+       AND s.stripe = (SELECT f.stripe FROM product_slot_stripes f
+                        WHERE f.product_id = c.product_id AND f.active < f.capacity
+                        ORDER BY f.capacity - f.active DESC, f.stripe
+                        LIMIT 1)
+       AND s.active < s.capacity
+     FOR UPDATE OF s
   ), slot AS (
-    UPDATE products p SET active_jobs = p.active_jobs + 1
-     WHERE p.id = (SELECT product_id FROM candidate) AND (SELECT limited FROM candidate)
-       AND p.max_active_jobs IS NOT NULL AND p.active_jobs < p.max_active_jobs
-    RETURNING p.id
+    SELECT product_id, stripe FROM free_slot UNION ALL SELECT product_id, stripe FROM busy_slot
+  ), taken AS (
+    UPDATE product_slot_stripes s SET active = s.active + 1
+      FROM slot
+     WHERE s.product_id = slot.product_id AND s.stripe = slot.stripe AND s.active < s.capacity
+    RETURNING s.stripe
   ), claimed AS (
-    UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(), heartbeat_at = now(), updated_at = now()
+    UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(), heartbeat_at = now(), updated_at = now(),
+                    slot_stripe = (SELECT stripe FROM taken)
       FROM candidate
-     WHERE jobs.id = candidate.id AND (NOT candidate.limited OR EXISTS (SELECT 1 FROM slot))
+     WHERE jobs.id = candidate.id AND (NOT candidate.limited OR EXISTS (SELECT 1 FROM taken))
     RETURNING jobs.*
-  ), events AS (
+  )`;
+
+/** $1 token id, $2 user id, $3 kinds (text[]); the event CTEs come from the caller (publishChangesSql over `events`). */
+export const claimJobStatement = (eventSql: { jobStatusEvent: string; publishChanges: string; iso: (column: string) => string }): Statement => ({
+  name: 'claim-next-job',
+  text: `
+  WITH ${claimCtes}, events AS (
     SELECT 'claude_job_status' AS type, c.user_id, ${eventSql.jobStatusEvent} AS event FROM claimed c
   ), ${eventSql.publishChanges}
   SELECT c.id, c.kind::text AS kind, c.status::text AS status, c.priority, ${eventSql.iso('c.claimed_at')} AS claimed_at,

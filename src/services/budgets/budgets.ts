@@ -50,11 +50,9 @@ export async function updateProductSettings(prisma: PrismaClient, productId: str
   try {
     await prisma.$transaction(async (tx) => {
       if (settings.max_active_jobs !== undefined) {
-        if (settings.max_active_jobs !== null) {
-          // the table first, then the product row (src/db/sql/budgets.ts)
-          await tx.$queryRawUnsafe(lockJobsForActiveCountSql.lockTimeout, limitLockTimeout);
-          await tx.$executeRawUnsafe(lockJobsForActiveCountSql.lockJobs);
-        }
+        // the table first, then the product row (src/db/sql/budgets.ts)
+        await tx.$queryRawUnsafe(lockJobsForActiveCountSql.lockTimeout, limitLockTimeout);
+        await tx.$executeRawUnsafe(lockJobsForActiveCountSql.lockJobs);
         const rows = await runStatement(tx, setActiveLimitStatement, [productId, settings.max_active_jobs]);
         if (rows.length === 0) throw notFound('product', productId);
       }

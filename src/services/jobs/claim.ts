@@ -17,7 +17,7 @@ export type ClaimedJob = ReturnType<typeof presentClaimedJob>;
 const allKinds: JobKind[] = ['TASK_IMPLEMENTATION', 'IDEA_GRILL', 'IDEA_MAKE_PLAN'];
 
 interface ClaimedRow {
-  /** false: no job within its limits was queued; true with id null: a concurrent claim took the last slot of its product */
+  /** false: no job within its limits was queued; true with id null: concurrent claims held every stripe with room of its product */
   had_candidate: boolean;
   id: string | null;
   kind: JobKind;
@@ -48,7 +48,7 @@ interface ClaimedRow {
 
 const claimStatement = claimJobStatement({ jobStatusEvent: jobStatusEventSql('c'), publishChanges: publishChangesSql('events'), iso: isoSql });
 
-/** Tries after losing a product's last slot to a concurrent claim: each sees a newer snapshot, in which that product is full. */
+/** Tries when the best job's product had every stripe with room held by concurrent claims: each sees a newer snapshot, in which those claims committed. */
 const slotRaceAttempts = 5;
 
 type TransitionCounter = Pick<Metrics, 'jobTransitions'>;
