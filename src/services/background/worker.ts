@@ -34,7 +34,7 @@ export async function startBackgroundWorker(options: {
   /** tasks run by a runner of their own, with its own concurrency */
   lanes?: { tasks: string[]; concurrency: number }[];
   liveness?: Pick<LivenessOptions, 'heartbeatMs' | 'deadAfterSeconds'>;
-  /** how often an idle worker looks for jobs that no NOTIFY announced; tests set hours to prove a wake-up */
+  /** ms between an idle worker's looks for jobs no NOTIFY announced (default 2000); tests set hours to prove a wake-up */
   pollInterval?: number;
 }): Promise<BackgroundWorker> {
   const { log, metrics } = options;
@@ -60,10 +60,12 @@ export async function startBackgroundWorker(options: {
   // queue (a story's check refresh) once the job before it is done: graphile-worker
   // 0.17 completes a job without waiting for it (worker.js: completeJob(job); doNext()),
   // so its own next fetch may find the queue still locked, and a completion notifies
-  // nobody. The poll is what is left for jobs no NOTIFY announces (a retry's run_at,
-  // jobs released by liveness.ts); one indexed query per idle worker.
+  // nobody. The poll is left for jobs no NOTIFY announces (a retry's run_at, jobs
+  // released by liveness.ts): every 2 s again, graphile-worker's default, as before
+  // the 500 ms that only hid this race (the scale bench's drains at a 2 s poll with
+  // the wake-up: 13-76 ms, none at the poll). One indexed query per idle worker.
   const start = (taskList: TaskList, concurrency: number, schedule: ParsedCronItem[]) =>
-    run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: options.pollInterval ?? 500, logger: graphileLogger, events });
+    run({ pgPool: options.pool, taskList, parsedCronItems: schedule, concurrency, noHandleSignals: true, pollInterval: options.pollInterval ?? 2000, logger: graphileLogger, events });
 
   const utils = await makeWorkerUtils({ pgPool: options.pool, logger: graphileLogger });
   const runners: Runner[] = [];
