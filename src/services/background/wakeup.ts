@@ -14,27 +14,8 @@
 // cannot find the queue still locked by this job. Jobs outside a queue cost nothing.
 import type pg from 'pg';
 import type { Job } from 'graphile-worker';
+import { serialQueueWakeupStatement } from '../../db/sql/serial-queue-wakeup.ts';
 import type { Logger } from '../../logger.ts';
-
-/**
- * $1 the job's id, $2 the pool that locked it, $3 its queue's id. `settled`: the
- * job's completion or failure is visible; then, if the queue is unlocked and has a
- * job due, it notifies. The queue's lock is in no public view: this reads
- * graphile-worker's private job_queues and jobs tables, as getJobs.js does.
- */
-const wakeSql = {
-  name: 'background-serial-queue-wakeup',
-  text: `
-    WITH state AS (
-      SELECT NOT EXISTS (SELECT 1 FROM graphile_worker.jobs WHERE id = $1::bigint AND locked_by = $2::text) AS settled,
-             EXISTS (SELECT 1 FROM graphile_worker._private_job_queues q
-                       JOIN graphile_worker._private_jobs j ON j.job_queue_id = q.id
-                      WHERE q.id = $3::int AND q.is_available AND j.is_available AND j.run_at <= now()) AS waiting
-    )
-    SELECT settled, settled AND waiting AS woken,
-           CASE WHEN settled AND waiting THEN pg_notify('jobs:insert', json_build_object('r', random(), 'count', 1)::text) END AS notify
-      FROM state`,
-};
 
 /**
  * The waits before each look at whether the completion is visible: 1 ms first (the
@@ -68,7 +49,7 @@ export function startSerialQueueWakeup(options: { pool: pg.Pool; log: Logger }):
     for (const delay of settleDelaysMs) {
       await sleep(delay);
       if (stopped) return 'stopped';
-      const { rows } = await pool.query<{ settled: boolean; woken: boolean }>({ ...wakeSql, values: [job.id, job.lockedBy, job.queueId] });
+      const { rows } = await pool.query<{ settled: boolean; woken: boolean }>({ ...serialQueueWakeupStatement, values: [job.id, job.lockedBy, job.queueId] });
       if (rows[0]!.settled) return rows[0]!.woken ? 'woken' : 'nothing-due';
     }
     return 'unsettled';
