@@ -8,6 +8,10 @@
 //   npx tsx bench/support/claim-churn.ts [--claims 100000] [--depth 10000] [--workers 8]
 //     [--baseline]   the indexes and autovacuum settings as before this change
 //     [--naptime N]  the server's autovacuum_naptime in seconds (the app's: 1; PostgreSQL's default: 60)
+//     [--set name=value ...]  more server settings (e.g. --set log_autovacuum_min_duration=0)
+//     [--server-log FILE]     the throwaway server's log lines go to FILE
+//     [--vacuum-trace]        samples pg_stat_progress_vacuum every 50 ms and prints where the
+//                             autovacuum rounds of jobs spent their time (phase, index by index)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,12 @@ export interface ChurnOptions {
   /** the schema as before: (user_id, status, priority DESC, created_at) and default autovacuum */
   baseline?: boolean;
   naptimeSeconds?: number;
+  /** more `postgres -c` settings */
+  settings?: Record<string, string>;
+  /** the server's log lines go to this file */
+  serverLog?: string;
+  /** sample pg_stat_progress_vacuum and print where autovacuum of jobs spent its time */
+  vacuumTrace?: boolean;
   log?: (line: string) => void;
 }
 
@@ -129,18 +139,81 @@ async function restoreBaseline(pool: pg.Pool): Promise<void> {
   await pool.query(`ALTER TABLE "jobs" RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold, autovacuum_vacuum_cost_delay, vacuum_index_cleanup)`);
 }
 
+/** The indexes of jobs in the order VACUUM processes them (RelationGetIndexList: by OID). */
+async function jobsIndexes(pool: pg.Pool): Promise<{ name: string; pages: number }[]> {
+  const { rows } = await pool.query<{ name: string; pages: number }>(
+    `SELECT c.relname AS name, pg_relation_size(c.oid)::bigint / 8192 AS pages
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'jobs'::regclass ORDER BY c.oid`,
+  );
+  return rows.map((r) => ({ name: r.name, pages: Number(r.pages) }));
+}
+
+/**
+ * Where the autovacuum rounds of jobs spend their time: pg_stat_progress_vacuum every
+ * 50 ms, each sample counted for its phase (and, while vacuuming or cleaning up
+ * indexes, for the index being processed: PostgreSQL takes them in OID order).
+ */
+function traceVacuum(pool: pg.Pool): { stop(): Promise<string[]> } {
+  const periodMs = 50;
+  const spent = new Map<string, number>();
+  let rounds = 0;
+  let lastPid: number | null = null;
+  let running = true;
+  let indexNames: string[] = [];
+  const loop = (async () => {
+    indexNames = (await jobsIndexes(pool)).map((i) => i.name);
+    while (running) {
+      const { rows } = await pool.query<{ pid: number; phase: string; processed: number; total: number; scanned: string; heap: string }>(
+        `SELECT pid, phase, indexes_processed::int AS processed, indexes_total::int AS total,
+                heap_blks_scanned::text AS scanned, heap_blks_total::text AS heap
+           FROM pg_stat_progress_vacuum WHERE relid = 'jobs'::regclass`,
+      );
+      const row = rows[0];
+      if (row) {
+        if (row.pid !== lastPid) rounds += 1;
+        lastPid = row.pid;
+        const perIndex = row.phase === 'vacuuming indexes' || row.phase === 'cleaning up indexes';
+        const key = perIndex ? `${row.phase}: ${indexNames[row.processed] ?? `#${row.processed}`}` : row.phase;
+        spent.set(key, (spent.get(key) ?? 0) + periodMs);
+      } else {
+        lastPid = null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, periodMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const total = [...spent.values()].reduce((a, b) => a + b, 0);
+      const lines = [`autovacuum of jobs: ${rounds} rounds seen, ${(total / 1000).toFixed(1)} s in all (${rounds ? (total / rounds / 1000).toFixed(2) : '-'} s a round), by phase:`];
+      for (const [key, ms] of [...spent.entries()].sort((a, b) => b[1] - a[1])) {
+        lines.push(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${((100 * ms) / total).toFixed(0).padStart(3)} %  ${key}`);
+      }
+      return lines;
+    },
+  };
+}
+
 export async function runClaimChurn(options: ChurnOptions): Promise<ChurnResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = path.join(projectRoot(), '.test-data', `claim-churn-${process.pid}`);
   await fs.rm(dataDir, { recursive: true, force: true });
+  const serverLog = options.serverLog ? await fs.open(options.serverLog, 'w') : undefined;
+  const dbLog: DbLogger = serverLog
+    ? { ...quietDb, debug: (o) => void serverLog.write(`${(o as { postgres?: string }).postgres ?? JSON.stringify(o)}\n`) }
+    : quietDb;
+  const settings = { ...(options.naptimeSeconds ? { autovacuum_naptime: `${options.naptimeSeconds}s` } : {}), ...options.settings };
   const server = await startEmbeddedPostgres({
     dataDir,
-    log: quietDb,
+    log: dbLog,
     throwaway: true,
     database: 'churn',
-    ...(options.naptimeSeconds ? { settings: { autovacuum_naptime: `${options.naptimeSeconds}s` } } : {}),
+    settings,
   });
-  const db = connectDatabase(server.url, { max: options.workers + 2 });
+  const db = connectDatabase(server.url, { max: options.workers + 3 });
+  let vacuumTrace: ReturnType<typeof traceVacuum> | undefined;
   try {
     await applyMigrations(server.url, { log: quietDb });
     if (options.baseline) await restoreBaseline(db.pool);
@@ -148,6 +221,8 @@ export async function runClaimChurn(options: ChurnOptions): Promise<ChurnResult>
     const user = await seedUser(db.prisma, 'churner', options.workers);
     await insertQueuedTaskJobs(db.pool, world, user.id, 'seed', options.depth);
     await db.pool.query('VACUUM (ANALYZE) jobs');
+    for (const index of await jobsIndexes(db.pool)) log(`index ${index.name}: ${index.pages} pages`);
+    if (options.vacuumTrace) vacuumTrace = traceVacuum(db.pool);
     const auths: AuthContext[] = user.agents.map((agent) => ({ tokenId: agent.tokenId, userId: user.id, userName: user.name, admin: false }));
     const claim = await capturedClaimStatement(auths[0]!);
 
@@ -205,6 +280,18 @@ export async function runClaimChurn(options: ChurnOptions): Promise<ChurnResult>
     };
     await Promise.all(auths.map((auth) => worker(auth)));
     while (sampling) await sampling;
+    if (vacuumTrace) {
+      const traced = vacuumTrace.stop();
+      vacuumTrace = undefined;
+      for (const line of await traced) log(line);
+      // PostgreSQL 18 counts each table's autovacuum time: which tables kept the workers busy
+      const { rows } = await db.pool.query<{ relname: string; vacuums: number; vacuum_s: string; analyzes: number; analyze_s: string }>(
+        `SELECT relname, autovacuum_count::int AS vacuums, round(total_autovacuum_time::numeric / 1000, 1)::text AS vacuum_s,
+                autoanalyze_count::int AS analyzes, round(total_autoanalyze_time::numeric / 1000, 1)::text AS analyze_s
+           FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0 ORDER BY total_autovacuum_time + total_autoanalyze_time DESC`,
+      );
+      for (const r of rows) log(`  ${r.relname}: ${r.vacuums} autovacuums ${r.vacuum_s} s, ${r.analyzes} autoanalyzes ${r.analyze_s} s`);
+    }
     log('after the last claim:');
     const final: ChurnSample[] = [];
     for (let i = 0; i < 5; i++) {
@@ -217,8 +304,10 @@ export async function runClaimChurn(options: ChurnOptions): Promise<ChurnResult>
     const finalExplain = await explainClaim(db.pool, claim);
     return { samples, final, finalScanBuffers, plan: finalExplain.text };
   } finally {
+    await vacuumTrace?.stop();
     await db.close();
     await server.stop();
+    await serverLog?.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -234,18 +323,31 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '8' },
       baseline: { type: 'boolean', default: false },
       naptime: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+      'server-log': { type: 'string' },
+      'vacuum-trace': { type: 'boolean', default: false },
     },
   });
+  const settings: Record<string, string> = {};
+  for (const pair of values.set) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--set wants name=value, got ${pair}`);
+    settings[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   const options: ChurnOptions = {
     claims: Number(values.claims),
     depth: Number(values.depth),
     workers: Number(values.workers),
     baseline: values.baseline,
     ...(values.naptime ? { naptimeSeconds: Number(values.naptime) } : {}),
+    settings,
+    ...(values['server-log'] ? { serverLog: values['server-log'] } : {}),
+    vacuumTrace: values['vacuum-trace'],
   };
   console.log(
     `claim churn: ${options.claims} claims, ${options.depth} queued, ${options.workers} agents, ${options.baseline ? 'baseline schema' : 'migrated schema'}, ` +
-      `autovacuum_naptime ${options.naptimeSeconds ? `${options.naptimeSeconds}s` : "the app's (1s)"}, no manual VACUUM after the seed`,
+      `autovacuum_naptime ${options.naptimeSeconds ? `${options.naptimeSeconds}s` : "the app's (1s)"}, no manual VACUUM after the seed` +
+      (Object.keys(settings).length ? `, settings ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''),
   );
   const result = await runClaimChurn(options);
   console.log(`\nfinal claim plan:\n${result.plan}`);

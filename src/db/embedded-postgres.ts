@@ -99,7 +99,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '', // TCP only: no socket files in /tmp or /var/run/postgresql
     // Claims leave dead QUEUED index entries; the per-table settings of jobs
-    // (migration 20261203060200) only help if autovacuum looks often. With the
+    // (migrations 20261203060200, 20261203160000) only help if autovacuum looks often. With the
     // 60 s default the claim read 30 buffers after 100,000 claims, with 1 s 3
     // (bench/support/claim-churn.ts). A DATABASE_URL server needs the same setting.
     // Throwaway servers (tests, benches) get it too: they measure the app as it runs.
