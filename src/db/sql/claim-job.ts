@@ -6,6 +6,16 @@
 // Jobs: FOR UPDATE SKIP LOCKED lets concurrent claimers (on any replica) pass
 // each other's candidate rows instead of waiting or double-claiming.
 //
+// What the claim may not hand out comes as two short lists, read once per claim
+// (the ARRAY sub-selects: products over budget or with no stripe with room,
+// PBIs over budget; partial indexes keep them to those with a budget or a
+// limit), checked per job by claim_passes_over (migration 20261203163525, which
+// says why it is a function), so the candidate scan is the claim index alone in
+// claim order. Joined to its product and PBI per row instead, the planner chose
+// (after ANALYZE, with a few thousand jobs queued for the user) to read and sort
+// all of them: 6,000+ buffers a claim, claims at 150/s instead of 1,000+/s
+// (bench/support/experiments/claim-limits.ts, test/services/claim-plan.test.ts).
+//
 // Budgets: read from the statement's snapshot, no lock. The spending moves in
 // the status statements (src/db/sql/job-usage.ts) under the PBI and product
 // row locks, so once the call that crosses a budget commits, every claim that
@@ -52,22 +62,25 @@ import type { Statement } from './run-statement.ts';
  */
 export const claimCtes = `
   candidate AS (
-    SELECT j.id, j.product_id, p.max_active_jobs IS NOT NULL AS limited
+    SELECT j.id, j.product_id
       FROM jobs j
-      JOIN products p ON p.id = j.product_id
-      LEFT JOIN pbis b ON b.id = j.pbi_id
-     WHERE j.user_id = $2 AND j.status = 'QUEUED' AND j.kind::text = ANY($3::text[])
-       AND (p.max_active_jobs IS NULL
-            OR EXISTS (SELECT 1 FROM product_slot_stripes f WHERE f.product_id = j.product_id AND f.active < f.capacity))
-       AND (p.budget_usd IS NULL OR p.usage_cost_usd < p.budget_usd)
-       AND (b.budget_usd IS NULL OR b.usage_cost_usd < b.budget_usd)
+     WHERE j.user_id = $2 AND j.status = 'QUEUED' AND j.kind = ANY($3::"JobKind"[])
+       AND NOT claim_passes_over(j.product_id, j.pbi_id,
+             ARRAY(SELECT p.id FROM products p
+                    WHERE (p.budget_usd IS NOT NULL OR p.max_active_jobs IS NOT NULL)
+                      AND ((p.budget_usd IS NOT NULL AND p.usage_cost_usd >= p.budget_usd)
+                           OR (p.max_active_jobs IS NOT NULL
+                               AND NOT EXISTS (SELECT 1 FROM product_slot_stripes f WHERE f.product_id = p.id AND f.active < f.capacity)))),
+             ARRAY(SELECT b.id FROM pbis b WHERE b.budget_usd IS NOT NULL AND b.usage_cost_usd >= b.budget_usd))
      ORDER BY j.priority DESC, j.created_at ASC
      LIMIT 1
      FOR UPDATE OF j SKIP LOCKED
+  ), limited AS (
+    SELECT c.id, c.product_id FROM candidate c JOIN products p ON p.id = c.product_id WHERE p.max_active_jobs IS NOT NULL
   ), free_slot AS (
     SELECT s.product_id, s.stripe
       FROM product_slot_stripes s
-      JOIN candidate c ON c.limited AND s.product_id = c.product_id
+      JOIN limited c ON s.product_id = c.product_id
      WHERE s.active < s.capacity
      ORDER BY s.stripe
      LIMIT 1
@@ -75,7 +88,7 @@ export const claimCtes = `
   ), busy_slot AS (
     SELECT s.product_id, s.stripe
       FROM product_slot_stripes s
-      JOIN candidate c ON c.limited AND s.product_id = c.product_id
+      JOIN limited c ON s.product_id = c.product_id
      WHERE NOT EXISTS (SELECT 1 FROM free_slot)
        AND s.stripe = (SELECT f.stripe FROM product_slot_stripes f
                         WHERE f.product_id = c.product_id AND f.active < f.capacity
@@ -94,7 +107,7 @@ export const claimCtes = `
     UPDATE jobs SET status = 'CLAIMED', claimed_by_token_id = $1, claimed_at = now(), heartbeat_at = now(), updated_at = now(),
                     slot_stripe = (SELECT stripe FROM taken)
       FROM candidate
-     WHERE jobs.id = candidate.id AND (NOT candidate.limited OR EXISTS (SELECT 1 FROM taken))
+     WHERE jobs.id = candidate.id AND (NOT EXISTS (SELECT 1 FROM limited) OR EXISTS (SELECT 1 FROM taken))
     RETURNING jobs.*
   )`;
 
