@@ -74,7 +74,7 @@ const quietDb: DbLogger = {
 };
 
 /** The claim statement as claim.ts sends it, without running it. */
-async function capturedClaimStatement(auth: AuthContext): Promise<{ text: string; values: unknown[] }> {
+export async function capturedClaimStatement(auth: AuthContext): Promise<{ text: string; values: unknown[] }> {
   let captured: { text: string; values: unknown[] } | undefined;
   const recorder: Queryable = {
     query: (async (config: { text: string; values: unknown[] }) => {

@@ -8,7 +8,7 @@
 import { authenticate, type AuthContext } from '../../../src/services/auth/tokens.ts';
 import { updateProductSettings, setPbiBudget } from '../../../src/services/budgets/budgets.ts';
 import { claimNextJob } from '../../../src/services/jobs/claim.ts';
-import type { Queryable } from '../../../src/db/queryable.ts';
+import { capturedClaimStatement } from '../claim-churn.ts';
 import { startBenchEnvironment } from '../environment.ts';
 import { insertQueuedTaskJobs, seedUser, seedWorld } from '../world.ts';
 
@@ -66,12 +66,10 @@ try {
   await insertQueuedTaskJobs(env.pool, world, planUser.id, 'limits-plan', 10_000);
   await env.pool.query('VACUUM (ANALYZE) jobs');
   const planAuth = await authenticate(pool, `Bearer ${planUser.agents[0]!.token}`);
-  let captured: { text: string; values: unknown[] } | undefined;
-  const recorder = { query: async (config: { text: string; values: unknown[] }) => ((captured = config), { rows: [{ had_candidate: false, id: null }] }) } as unknown as Queryable;
-  await claimNextJob(recorder, planAuth);
+  const captured = await capturedClaimStatement(planAuth);
   const client = await env.pool.connect();
   await client.query('BEGIN');
-  const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${captured!.text}`, captured!.values);
+  const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${captured.text}`, captured.values);
   await client.query('ROLLBACK');
   client.release();
   console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
