@@ -4,67 +4,12 @@
 // operator calls then answer 503 UNAVAILABLE with Retry-After and no internals,
 // /readyz says not ready, a transaction cut in the middle leaves nothing
 // half-written, and once the database is back the same calls succeed.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { DatabaseProxy } from '../support/database-proxy.ts';
 import { oneStoryBacklog, seedBacklog, seedProduct, seedTaskJobs, seedUser } from '../support/seed.ts';
 import { pbiLockKey } from '../../src/services/cascade/pbi-lock.ts';
-
-/**
- * A TCP proxy to PostgreSQL that can be taken down and brought back. Down, it cuts every
- * connection and resets each new one at once (the port stays this proxy's: closing the
- * listener would let another process on a busy machine take the port meanwhile).
- */
-class DatabaseProxy {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  private away = false;
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    const server = net.createServer((client) => {
-      if (this.away) {
-        client.resetAndDestroy();
-        return;
-      }
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Every connection cut, and new ones reset as they come. */
-  down(): void {
-    this.away = true;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-  }
-
-  up(): void {
-    this.away = false;
-  }
-
-  async stop(): Promise<void> {
-    this.down();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 let database: TestDatabase;
 let proxy: DatabaseProxy;

@@ -39,6 +39,11 @@ export interface LivenessOptions {
 export interface Liveness {
   /** Starts the heartbeat of one of this process's workers (its first beat is written at once). */
   own(workerId: string): void;
+  /**
+   * Stops beating for workers that are gone without releasing their jobs (a runner that
+   * ended on its own): their rows go stale, and their jobs are released once judged dead.
+   */
+  disown(workerIds: string[]): void;
   ids(): string[];
   /** Writes the heartbeat of every owned worker now; resolves when written. */
   beat(): Promise<void>;
@@ -133,6 +138,12 @@ export function startLiveness(options: LivenessOptions): Liveness {
       if (ids.includes(workerId)) return;
       ids.push(workerId);
       void beat();
+    },
+    disown(workerIds) {
+      for (const id of workerIds) {
+        const at = ids.indexOf(id);
+        if (at >= 0) ids.splice(at, 1);
+      }
     },
     ids: () => [...ids],
     beat,
