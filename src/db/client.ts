@@ -21,13 +21,24 @@ export interface Database {
  */
 export const defaultConnectionTimeoutMs = 5_000;
 
-export function connectDatabase(url: string, options: { max?: number; connectionTimeoutMs?: number } = {}): Database {
+/**
+ * The longest any statement of the app waits for a lock (PostgreSQL's lock_timeout,
+ * on every connection of the pool). Without it a call whose transaction waits on a
+ * lock another transaction holds (a failure report on its PBI's cascade lock) hung
+ * for as long as the lock was held, past its transaction's own timeout (Prisma
+ * does not cancel a running query). Now it ends in SQLSTATE 55P03, answered 503
+ * UNAVAILABLE with Retry-After (nothing written) or retried in the background.
+ * Below every interactive transaction's timeout (8 s for a webhook delivery).
+ */
+export const defaultLockTimeoutMs = 5_000;
+
+export function connectDatabase(url: string, options: { max?: number; connectionTimeoutMs?: number; lockTimeoutMs?: number } = {}): Database {
   // TIMESTAMP columns hold UTC (Prisma writes UTC); now() in hand-written SQL must too
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? defaultConnectionTimeoutMs,
-    options: '-c TimeZone=UTC',
+    options: `-c TimeZone=UTC -c lock_timeout=${options.lockTimeoutMs ?? defaultLockTimeoutMs}`,
   });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});

@@ -31,3 +31,16 @@ export function isDatabaseUnreachable(error: unknown, depth = 0): boolean {
   const causes = [e.cause, e.meta?.driverAdapterError, ...(Array.isArray(e.errors) ? e.errors : [])];
   return causes.some((cause) => isDatabaseUnreachable(cause, depth + 1));
 }
+
+/**
+ * True when a statement gave up waiting for a lock (SQLSTATE 55P03: lock_timeout,
+ * which every app connection sets, src/db/client.ts): the database is there but
+ * busy, so the call is worth repeating (503 UNAVAILABLE, a background retry).
+ */
+export function isLockTimeout(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 6) return false;
+  const e = error as { code?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown } };
+  if (e.code === '55P03' || e.originalCode === '55P03' || e.meta?.code === '55P03') return true;
+  if (typeof e.message === 'string' && /canceling statement due to lock timeout/i.test(e.message)) return true;
+  return [e.cause, e.meta?.driverAdapterError].some((cause) => isLockTimeout(cause, depth + 1));
+}

@@ -1,9 +1,9 @@
 // The one place where errors become HTTP answers (SPEC §4 envelope): domain
-// errors by their code, a database that cannot be reached as 503 UNAVAILABLE,
-// anything else as 500 INTERNAL (a bug).
+// errors by their code, a database that cannot be reached or that kept a lock
+// past lock_timeout as 503 UNAVAILABLE, anything else as 500 INTERNAL (a bug).
 import type { ServerResponse } from 'node:http';
-import { isDatabaseUnreachable } from '../db/unreachable.ts';
-import { databaseUnavailable, DomainError, type ErrorCode } from '../services/errors.ts';
+import { isDatabaseUnreachable, isLockTimeout } from '../db/unreachable.ts';
+import { databaseBusy, databaseUnavailable, DomainError, type ErrorCode } from '../services/errors.ts';
 
 const statusByCode: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -40,7 +40,8 @@ export interface ErrorAnswer {
 }
 
 export function errorResponse(error: unknown): ErrorAnswer {
-  const domain = error instanceof DomainError ? error : isDatabaseUnreachable(error) ? databaseUnavailable() : null;
+  const domain =
+    error instanceof DomainError ? error : isDatabaseUnreachable(error) ? databaseUnavailable() : isLockTimeout(error) ? databaseBusy() : null;
   if (domain) {
     const body: ErrorBody = { error: { code: domain.code, message: domain.message } };
     if (domain.details !== undefined) body.error.details = domain.details;

@@ -46,3 +46,6 @@ export const conflict = (message: string) => new DomainError('CONFLICT', message
 /** 503 UNAVAILABLE: the database cannot be reached (SPEC §4). */
 export const databaseUnavailable = (retryAfterSeconds?: number) =>
   new DomainError('UNAVAILABLE', 'the database cannot be reached right now; try again shortly', undefined, { retryAfterSeconds });
+/** 503 UNAVAILABLE: a lock the call needed stayed held longer than the database's lock_timeout; nothing was written. */
+export const databaseBusy = (message = 'the database is busy with this work right now; try again shortly', retryAfterSeconds?: number) =>
+  new DomainError('UNAVAILABLE', message, undefined, { retryAfterSeconds });

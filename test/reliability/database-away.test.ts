@@ -139,4 +139,25 @@ describe('the database away', { timeout: 120_000 }, () => {
     });
     expect(again.body).toMatchObject({ status: 'failed', cascade: expect.objectContaining({ id: expect.any(String) }) });
   });
+
+  it('a failure report that waits on its PBI lock past lock_timeout answers 503 UNAVAILABLE and writes nothing (before: it hung while the lock was held)', async () => {
+    // the database is there but busy: another transaction holds the PBI's cascade lock.
+    // Before, the report waited as long as the lock was held (Prisma's transaction
+    // timeout does not cancel a running query; this test timed out at 120 s).
+    const { user, pbiId, jobId } = await claimedJob();
+    const before = await writtenState(jobId, pbiId);
+    const holder = await database.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [pbiLockKey(pbiId)]);
+      expectUnavailable(await app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } }));
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+    }
+    expect(await writtenState(jobId, pbiId)).toEqual(before);
+    const again = await app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'failed', cascade: expect.objectContaining({ id: expect.any(String) }) });
+  });
 });

@@ -2,13 +2,13 @@
 //   GitHub said when to come back (retry-after, a rate limit's reset)
 //       → the same job again at that time (same key), not the queue's backoff;
 //   transient trouble (GitHub's 5xx, timeouts and network failures; a database
-//   out of reach) → thrown: graphile-worker retries with its exponential backoff;
+//   out of reach, or busy past lock_timeout) → thrown: graphile-worker retries with its exponential backoff;
 //   anything else (no access any more, a record gone, a 404/422, a bug such as a
 //   TypeError, a database refusing a statement) → logged and dropped: retrying
 //   would not change the answer.
 import type { JobHelpers, Task } from 'graphile-worker';
 import type { Logger } from '../../logger.ts';
-import { isDatabaseUnreachable } from '../../db/unreachable.ts';
+import { isDatabaseUnreachable, isLockTimeout } from '../../db/unreachable.ts';
 import { DomainError } from '../errors.ts';
 import { isTransientGitHubError, retryAfterSeconds } from '../github/access.ts';
 import type { BackgroundTask } from './enqueue.ts';
@@ -16,9 +16,9 @@ import type { BackgroundTask } from './enqueue.ts';
 /** the longest a rate limit may push a job back */
 const maxRetryAfterSeconds = 3600;
 
-/** Worth retrying later: GitHub's transient trouble, or the database out of reach. */
+/** Worth retrying later: GitHub's transient trouble, the database out of reach, or a lock held past lock_timeout. */
 export function isTransientFailure(error: unknown): boolean {
-  return isTransientGitHubError(error) || isDatabaseUnreachable(error);
+  return isTransientGitHubError(error) || isDatabaseUnreachable(error) || isLockTimeout(error);
 }
 
 export function isPermanentFailure(error: unknown): boolean {

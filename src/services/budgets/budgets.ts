@@ -6,7 +6,8 @@ import type { PrismaClient } from '../../db/client.ts';
 import { lockJobsForActiveCountSql, setActiveLimitStatement, setBudgetStatement } from '../../db/sql/budgets.ts';
 import { runStatement } from '../../db/sql/run-statement.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { DomainError, notFound } from '../errors.ts';
+import { isLockTimeout } from '../../db/unreachable.ts';
+import { databaseBusy, notFound } from '../errors.ts';
 import { publishChangesSql } from '../events/publish.ts';
 import { money } from '../jobs/job-usage.ts';
 
@@ -59,9 +60,7 @@ export async function updateProductSettings(prisma: PrismaClient, productId: str
       if (settings.budget_usd !== undefined) await setBudget(tx, 'product', productId, settings.budget_usd);
     });
   } catch (error) {
-    if ((error as { code?: string; meta?: { code?: string } }).meta?.code === '55P03' || String((error as Error).message).includes('lock timeout')) {
-      throw new DomainError('UNAVAILABLE', 'the jobs are busy changing; setting max_active_jobs waited 5 s for them: try again', undefined, { retryAfterSeconds: 1 });
-    }
+    if (isLockTimeout(error)) throw databaseBusy('the jobs are busy changing; setting max_active_jobs waited 5 s for them: try again', 1);
     throw error;
   }
 }
