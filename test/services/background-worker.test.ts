@@ -114,6 +114,26 @@ describe('background worker liveness', () => {
     }
   });
 
+  it('wakes a worker for the jobs it released: they run at once, not at the next poll', { timeout: 60_000 }, async () => {
+    const holder = await heartbeatlessHolder('resumed');
+    let ran: () => void = () => {};
+    const resumed = new Promise<void>((resolve) => (ran = resolve));
+    const db = connectDatabase(database.url, { max: 4 });
+    // polls hourly: only a NOTIFY can start the released job within the test's time
+    const judge = await startBackgroundWorker({ pool: db.pool, log, taskList: { resumed: async () => ran() }, liveness: judging(1), pollInterval: 3_600_000 });
+    try {
+      await sql(`SELECT graphile_worker.add_job('resumed', '{}'::json, job_key => 'released')`);
+      const dead = await holder.lockedBy;
+      await heldLongerThan([dead], 1);
+      expect(await judge.recoverDeadWorkers()).toEqual([dead]);
+      await resumed;
+    } finally {
+      await judge.stop();
+      await db.close();
+      await holder.stop();
+    }
+  });
+
   it('does not judge a worker dead that held a job for long and had a heartbeat within the bound', async () => {
     const holder = await heartbeatlessHolder('elsewhere');
     const { worker, db } = await namedWorker('judge', {}, judging(3));

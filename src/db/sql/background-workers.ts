@@ -60,5 +60,17 @@ export const judgeDeadSql = {
 /** $1 ids: a worker that stops cleanly says so. */
 export const forgetWorkersSql = { name: 'background-forget-workers', text: 'DELETE FROM background_workers WHERE id = ANY($1::text[])' };
 
-/** $1 ids: releases their jobs and job queues (graphile-worker's own function). */
-export const forceUnlockWorkersSql = { name: 'background-force-unlock', text: 'SELECT graphile_worker.force_unlock_workers($1::text[])' };
+/**
+ * $1 ids: releases their jobs and job queues (graphile-worker's own function) and
+ * wakes as many idle workers as there were jobs, with add_job's own NOTIFY (sent at
+ * commit): no NOTIFY announces a released job, so it waited for the next poll.
+ * `held` is read in the statement's snapshot, from before the release.
+ */
+export const forceUnlockWorkersSql = {
+  name: 'background-force-unlock',
+  text: `
+    WITH held AS (SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE locked_by = ANY($1::text[]))
+    SELECT graphile_worker.force_unlock_workers($1::text[]),
+           CASE WHEN held.n > 0 THEN pg_notify('jobs:insert', json_build_object('r', random(), 'count', held.n)::text) END AS notify
+      FROM held`,
+};

@@ -72,8 +72,8 @@ export async function startBackgroundWorker(options: {
   // queue (a story's check refresh) once the job before it is done: graphile-worker
   // 0.17 completes a job without waiting for it (worker.js: completeJob(job); doNext()),
   // so its own next fetch may find the queue still locked, and a completion notifies
-  // nobody. The poll is left for jobs no NOTIFY announces (a retry's run_at, jobs
-  // released by liveness.ts): every 2 s again, graphile-worker's default, as before
+  // nobody. The poll is left for jobs no NOTIFY announces (a retry's run_at; jobs
+  // released by liveness.ts are announced by its release): every 2 s again, graphile-worker's default, as before
   // the 500 ms that only hid this race (the scale bench's drains at a 2 s poll with
   // the wake-up: 13-76 ms, none at the poll). One indexed query per idle worker.
   // A job's outcome is written through graphile-worker's batch path (delay 0: at once,
