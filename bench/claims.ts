@@ -6,9 +6,12 @@
 // max_active_jobs on every product (none reached: each claim checks them and
 // takes a slot in one of the product's stripes), next to runs without,
 // alternating in short rounds so the machine's changing load falls on both
-// (SPEC §11: within 10 %).
+// (SPEC §11: within 10 %). And the HTTP ceiling: the same bare statement behind a
+// bare node:http server (./support/bare-claim-server.ts), driven by the same load
+// client with the same 16 agents, right before and after the HTTP run.
 import pg from 'pg';
 import { claimCtes } from '../src/db/sql/claim-job.ts';
+import { startBareClaimServer } from './support/bare-claim-server.ts';
 import type { BenchEnvironment } from './support/environment.ts';
 import type { LoadClient } from './support/load-client.ts';
 import { memoryBreakdown, rssMb, sampleRss } from './support/memory.ts';
@@ -54,11 +57,13 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   const { prisma } = env.app.db;
   const failures: string[] = [];
   const notes: string[] = [];
-  const [warmUser, sqlBeforeUser, httpUser, sqlAfterUser, ...limitUsers] = await Promise.all([
+  const [warmUser, sqlBeforeUser, httpUser, sqlAfterUser, bareHttpBeforeUser, bareHttpAfterUser, ...limitUsers] = await Promise.all([
     seedUser(prisma, 'bench-claims-warmup', claimAgents),
     seedUser(prisma, 'bench-claims-sql-before', claimAgents),
     seedUser(prisma, 'bench-claims-http', claimAgents),
     seedUser(prisma, 'bench-claims-sql-after', claimAgents),
+    seedUser(prisma, 'bench-claims-bare-http-before', claimAgents),
+    seedUser(prisma, 'bench-claims-bare-http-after', claimAgents),
     ...Array.from({ length: 4 * limitRounds }, (_, i) => seedUser(prisma, `bench-claims-${['http-open', 'sql-open', 'http-limits', 'sql-limits'][i % 4]}-${i >> 2}`, claimAgents)),
   ]);
 
@@ -81,6 +86,29 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   };
   const sqlBefore = await bareSqlRun(sqlBeforeUser, 'before');
 
+  // The HTTP ceiling: the bare statement behind node:http, half the jobs right before the app's run, half right after
+  const bareHttpRun = async (user: BenchUser, tag: string) => {
+    const server = await startBareClaimServer({
+      databaseUrl: env.databaseUrl,
+      statement: bareClaimStatement,
+      agents: user.agents.map((agent) => ({ ...agent, userId: user.id })),
+      kinds: allKinds,
+    });
+    try {
+      await insertQueuedTaskJobs(env.pool, world, user.id, `bare-http-claim-${tag}`, claimJobs / 2 + 60);
+      await server.warm({ ...user.agents[0]!, userId: user.id }); // 60 claims: every pool connection has planned the statement
+      await settleJobsTable(env.pool);
+      const result = await load.run({ type: 'claim-until-empty', baseUrl: server.url, tokens: user.agents.map((agent) => agent.token), body: JSON.stringify({ wait_seconds: 0 }) });
+      const unique = new Set(result.claimedIds);
+      if (result.problems.length > 0) failures.push(`bare HTTP (${tag}): ${result.problems.join('; ')}`);
+      if (unique.size !== result.claimedIds.length) failures.push(`bare HTTP (${tag}): ${result.claimedIds.length - unique.size} job ids answered twice`);
+      return { claimed: result.claimedIds.length, elapsedMs: result.elapsedMs, serverCpuMs: result.serverCpuMs };
+    } finally {
+      await server.stop();
+    }
+  };
+  const bareHttpBefore = await bareHttpRun(bareHttpBeforeUser, 'before');
+
   // The app, over HTTP, with RSS sampled.
   await insertQueuedTaskJobs(env.pool, world, httpUser.id, 'http-claim', claimJobs);
   await settleJobsTable(env.pool);
@@ -93,6 +121,8 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   notes.push(`memory right after the claim load: ${memoryBreakdown()}`);
   if (env.sqlStats) notes.push(await env.sqlStats.report('HTTP claim', http.verdict.claimed + claimAgents));
   failures.push(...http.verdict.failures.map((f) => `HTTP: ${f}`));
+  const bareHttpAfter = await bareHttpRun(bareHttpAfterUser, 'after');
+  const bareHttpRate = perSecond(bareHttpBefore.claimed + bareHttpAfter.claimed, bareHttpBefore.elapsedMs + bareHttpAfter.elapsedMs);
 
   // the same HTTP claims without and with budgets and limits set (none reached), round by round
   const httpRun = async (user: BenchUser, tag: string) => {
@@ -152,11 +182,15 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
       ' claims/s',
   );
   const sqlRate = perSecond(sqlBefore.claimed + sqlAfter.claimed, sqlBefore.elapsedMs + sqlAfter.elapsedMs);
+  const sqlRateOf = (rate: number) => rate / sqlRate;
   notes.push(
     `HTTP claims: ${http.verdict.claimed} in ${(http.verdict.elapsedMs / 1000).toFixed(2)} s, ` +
       `latency p50 ${percentile(http.latenciesMs, 50).toFixed(1)} ms / p99 ${percentile(http.latenciesMs, 99).toFixed(1)} ms, ` +
       `app process CPU ${((http.serverCpuMs * 1000) / http.verdict.claimed).toFixed(0)} µs per claim, ` +
       `load generator CPU ${(http.clientCpuShare * 100).toFixed(0)} % of a core`,
+    `bare HTTP claim server: ${bareHttpBefore.claimed} claims in ${(bareHttpBefore.elapsedMs / 1000).toFixed(2)} s before the HTTP run, ` +
+      `${bareHttpAfter.claimed} in ${(bareHttpAfter.elapsedMs / 1000).toFixed(2)} s after it (${bareHttpRate.toFixed(0)}/s, ${(sqlRateOf(bareHttpRate) * 100).toFixed(0)} % of the bare statement); ` +
+      `its process's CPU ${(((bareHttpBefore.serverCpuMs + bareHttpAfter.serverCpuMs) * 1000) / Math.max(1, bareHttpBefore.claimed + bareHttpAfter.claimed)).toFixed(0)} µs per claim`,
     `bare SQL claims: ${sqlBefore.claimed} in ${(sqlBefore.elapsedMs / 1000).toFixed(2)} s before the HTTP run, ` +
       `${sqlAfter.claimed} in ${(sqlAfter.elapsedMs / 1000).toFixed(2)} s after it; ` +
       `client process CPU ${((((sqlBefore.cpuMs ?? 0) + (sqlAfter.cpuMs ?? 0)) * 1000) / (sqlBefore.claimed + sqlAfter.claimed)).toFixed(0)} µs per claim`,
@@ -165,6 +199,9 @@ export async function benchClaims(env: BenchEnvironment, load: LoadClient, world
   return {
     claims: [
       shareOfBaselineRow(`${claimJobs.toLocaleString('en-US')} jobs, ${claimAgents} agents, HTTP vs bare SQL`, httpRate, sqlRate, 'claims/s', 0.3),
+      // how close the HTTP limit is: the app next to the bare statement behind node:http, and that next to the bare statement
+      { name: `${claimJobs.toLocaleString('en-US')} jobs, ${claimAgents} agents, HTTP vs bare HTTP claim server (node:http + the statement)`, value: httpRate, unit: 'claims/s', baseline: bareHttpRate, ratio: httpRate / bareHttpRate },
+      { name: 'bare HTTP claim server vs bare SQL', value: bareHttpRate, unit: 'claims/s', baseline: sqlRate, ratio: bareHttpRate / sqlRate },
       shareOfBaselineRow(`HTTP claims with budgets and max_active_jobs set vs without (${limitRounds} rounds each)`, withRate, withoutRate, 'claims/s', 0.9),
       shareOfBaselineRow(`bare claim statement with budgets and max_active_jobs set vs without (${limitRounds} rounds each)`, rate(limitedSql), rate(openSql), 'claims/s', 0.9),
       { name: 'claim latency p50 (HTTP, 16 in flight)', value: percentile(http.latenciesMs, 50), unit: 'ms' },
