@@ -116,14 +116,15 @@ describe('background worker liveness', () => {
 
   it('wakes a worker for the jobs it released: they run at once, not at the next poll', { timeout: 60_000 }, async () => {
     const holder = await heartbeatlessHolder('resumed');
+    await sql(`SELECT graphile_worker.add_job('resumed', '{}'::json, job_key => 'released')`);
+    const dead = await holder.lockedBy;
     let ran: () => void = () => {};
     const resumed = new Promise<void>((resolve) => (ran = resolve));
     const db = connectDatabase(database.url, { max: 4 });
-    // polls hourly: only a NOTIFY can start the released job within the test's time
+    // started once the job is held (else it may take the job itself); it polls hourly,
+    // so only a NOTIFY can start the released job within the test's time
     const judge = await startBackgroundWorker({ pool: db.pool, log, taskList: { resumed: async () => ran() }, liveness: judging(1), pollInterval: 3_600_000 });
     try {
-      await sql(`SELECT graphile_worker.add_job('resumed', '{}'::json, job_key => 'released')`);
-      const dead = await holder.lockedBy;
       await heldLongerThan([dead], 1);
       expect(await judge.recoverDeadWorkers()).toEqual([dead]);
       await resumed;
