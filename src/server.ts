@@ -5,7 +5,7 @@ import net from 'node:net';
 import { Probot, ProbotOctokit, Server } from 'probot';
 import { withRequestTimeout } from './services/github/request-timeout.ts';
 import type { Config } from './config.ts';
-import { connectDatabase, type Database } from './db/client.ts';
+import { connectDatabase, createPool, type Database } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { chooseDataDir } from './db/data-dir.ts';
 import { applyMigrations, migrationStatus } from './db/migrations.ts';
@@ -145,8 +145,12 @@ export async function startApp({ config, log, Octokit }: StartOptions): Promise<
     cleanups.push(() => running!.stop());
     // every piece of background work, periodic ones included, is a graphile-worker job (SPEC §6)
     // merge-method lookups in a lane of their own: a cascade or check runs waiting on GitHub never delay them
+    // graphile-worker's bookkeeping on a pool of its own without lock_timeout (src/db/client.ts);
+    // the tasks' own statements go through the app's pool and its bound
+    const workerPool = createPool(databaseUrl, { max: 8, lockTimeoutMs: 0 });
+    cleanups.push(() => workerPool.end().catch(() => {}));
     const worker = await startBackgroundWorker({
-      pool: db.pool,
+      pool: workerPool,
       log,
       metrics,
       taskList: backgroundTasks(services),

@@ -29,10 +29,21 @@ export const defaultConnectionTimeoutMs = 5_000;
  * does not cancel a running query). Now it ends in SQLSTATE 55P03, answered 503
  * UNAVAILABLE with Retry-After (nothing written) or retried in the background.
  * Below every interactive transaction's timeout (8 s for a webhook delivery).
+ * Not for graphile-worker's own statements (its pool has none, server.ts): a job's
+ * outcome must wait for a lock rather than fail, since a failed outcome write makes
+ * graphile-worker give up its whole pool (runner-supervisor.ts).
  */
 export const defaultLockTimeoutMs = 5_000;
 
-export function connectDatabase(url: string, options: { max?: number; connectionTimeoutMs?: number; lockTimeoutMs?: number } = {}): Database {
+export interface PoolOptions {
+  max?: number;
+  connectionTimeoutMs?: number;
+  /** 0: no lock_timeout (graphile-worker's own pool: server.ts) */
+  lockTimeoutMs?: number;
+}
+
+/** A pg.Pool on the app database with the app's session settings. */
+export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   // TIMESTAMP columns hold UTC (Prisma writes UTC); now() in hand-written SQL must too
   const pool = new pg.Pool({
     connectionString: url,
@@ -43,6 +54,11 @@ export function connectDatabase(url: string, options: { max?: number; connection
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+export function connectDatabase(url: string, options: PoolOptions = {}): Database {
+  const pool = createPool(url, options);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
