@@ -178,12 +178,12 @@ describe('max_active_jobs in stripes', { timeout: 240_000 }, () => {
     await insertIdeaJobs(open.id, user, 2, 0);
     await setLimit(limited.id, 1);
 
-    // another claim in flight, as far as the stripes can tell: its one stripe's lock held
+    // another claim in flight, as far as the stripes can tell: its one stripe locked
     const holder = new pg.Client({ connectionString: app.db.url });
     await holder.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query(`SELECT pg_advisory_xact_lock(hashtext('stripe:' || $1 || ':0'))`, [limited.id]);
+      await holder.query(`SELECT stripe FROM product_slot_stripes WHERE product_id = $1 FOR UPDATE`, [limited.id]);
       let answered = false;
       const claiming = claim(token!).finally(() => (answered = true));
       expect(await untilWaitingOnLock('%product_slot_stripes%', () => answered), 'the claim answered without waiting for the stripe').toBe(true);

@@ -8,8 +8,6 @@
 //   - `scrum4me:prices`: the writers of the price table (PUT and the prices file at start).
 //   - `slots:<product id>`: transactions freeing slots of a product's max_active_jobs, taken by
 //     the jobs_free_slot trigger (migration 20261203151326; SQL only, so no function here).
-//   - `stripe:<product id>:<stripe>`: a claim taking a slot in that stripe of the product's
-//     max_active_jobs (src/db/sql/claim-job.ts; SQL only).
 
 /** $1 the lock's key (text). Held until the transaction ends; re-entrant within it. */
 export const transactionLockSql = 'SELECT pg_advisory_xact_lock(hashtext($1::text))';

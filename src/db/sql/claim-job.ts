@@ -27,32 +27,25 @@
 // row: the limit is split into stripes (product_slot_stripes, up to 16, each
 // with a share of the limit as its capacity; migration 20261203151326). The
 // candidate's product must have a stripe with room in the snapshot. Once the
-// candidate is locked, `free_slot` takes the first stripe with room that no
-// concurrent claim holds: its advisory lock `stripe:<product id>:<stripe>`
-// (src/db/sql/advisory-locks.ts), tried without waiting, row by row (CASE, and
-// LIMIT without ORDER BY: no sort, so no stripe past the first one free is
-// tried, and a claim never holds two). `taken` counts the job there; its UPDATE
-// re-checks the room on the stripe's newest version (READ COMMITTED), so the
-// stripes' sum never passes the limit. The claim remembers the stripe in
-// jobs.slot_stripe, and a trigger on jobs frees the slot at the commit that ends
-// the job's activity. So claimers of one product take different stripes and
-// pass each other. An advisory lock rather than the row's FOR UPDATE SKIP
-// LOCKED: a row lock is a heap write of its own (WAL), ~40 of the ~110 us a
-// limit added to a claim (bench/support/experiments/claim-limits-cost.ts). When
-// concurrent claims hold every stripe with room, `busy_slot` waits for the one
-// with the most room (a busy product is not a full one: no lower-priority job
-// instead, no empty answer); if it has none left once the lock is ours, nothing
-// is claimed (`candidate` is set, the job is not) and claim.ts tries again with
-// a new snapshot, in which the product has room or is full and skipped.
+// candidate is locked, `free_slot` takes one such stripe that no concurrent
+// claim holds (FOR UPDATE SKIP LOCKED, which READ COMMITTED re-checks on the
+// stripe's newest version), the claim counts its job there and remembers the
+// stripe in jobs.slot_stripe, and a trigger on jobs frees the slot at the
+// commit that ends the job's activity. So claimers of one product take
+// different stripes and pass each other, and the stripes' sum never passes the
+// limit. When concurrent claims hold every stripe with room, `busy_slot` waits
+// for the one with the most room (a busy product is not a full one: no
+// lower-priority job instead, no empty answer); if it has none left once the
+// lock is ours, nothing is claimed (`candidate` is set, the job is not) and
+// claim.ts tries again with a new snapshot, in which the product has room or
+// is full and skipped.
 // No deadlock: a claim never waits for a job row (SKIP LOCKED), holds at most
-// one stripe, and waits for none once it holds one (its UPDATE may wait for the
-// stripe's row while a releaser updates it, and releasers never wait for a
-// stripe's advisory lock); the trigger that frees slots takes the product's
-// advisory lock first, so two transactions freeing several slots of one product
-// never take stripes in opposite orders. The stripe is chosen only after the
-// candidate scan: locking stripes while the scan still walks past other
-// claimers' jobs let one claim hold several, and with 16 claimers every stripe
-// was held.
+// one stripe, and waits for none once it holds one; the trigger that frees
+// slots takes the product's advisory lock first, so two transactions freeing
+// several slots of one product never take stripes in opposite orders. The
+// stripe is locked only after the candidate scan: locking stripes while the
+// scan still walks past other claimers' jobs let one claim hold several, and
+// with 16 claimers every stripe was held.
 // The alternatives: one counter per product (every claim of the product waited
 // for the row lock of the one before it: claims at 77-87 % of those without a
 // limit, BENCHMARKS.md), or counting the product's active jobs in the claim
@@ -87,17 +80,22 @@ export const claimCtes = `
   ), free_slot AS (
     SELECT s.product_id, s.stripe
       FROM product_slot_stripes s
-     WHERE s.product_id = (SELECT product_id FROM limited)
-       AND CASE WHEN s.active < s.capacity THEN pg_try_advisory_xact_lock(hashtext('stripe:' || s.product_id || ':' || s.stripe)) ELSE false END
+      JOIN limited c ON s.product_id = c.product_id
+     WHERE s.active < s.capacity
+     ORDER BY s.stripe
      LIMIT 1
+     FOR UPDATE OF s SKIP LOCKED
   ), busy_slot AS (
-    SELECT b.product_id, b.stripe
-      FROM (SELECT f.product_id, f.stripe FROM product_slot_stripes f
-             WHERE NOT EXISTS (SELECT 1 FROM free_slot)
-               AND f.product_id = (SELECT product_id FROM limited) AND f.active < f.capacity
-             ORDER BY f.capacity - f.active DESC, f.stripe
-             LIMIT 1) b
-     CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtext('stripe:' || b.product_id || ':' || b.stripe))) waited
+    SELECT s.product_id, s.stripe
+      FROM product_slot_stripes s
+      JOIN limited c ON s.product_id = c.product_id
+     WHERE NOT EXISTS (SELECT 1 FROM free_slot)
+       AND s.stripe = (SELECT f.stripe FROM product_slot_stripes f
+                        WHERE f.product_id = c.product_id AND f.active < f.capacity
+                        ORDER BY f.capacity - f.active DESC, f.stripe
+                        LIMIT 1)
+       AND s.active < s.capacity
+     FOR UPDATE OF s
   ), slot AS (
     SELECT product_id, stripe FROM free_slot UNION ALL SELECT product_id, stripe FROM busy_slot
   ), taken AS (
