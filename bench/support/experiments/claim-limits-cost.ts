@@ -6,15 +6,14 @@
 // in ABBA order over several rounds.
 // Run: CLAIM_COST_CONCURRENCY=1 CLAIM_COST_JOBS=1500 npx tsx bench/support/experiments/claim-limits-cost.ts [rounds]
 import { authenticate, type AuthContext } from '../../../src/services/auth/tokens.ts';
-import { updateProductSettings, setPbiBudget } from '../../../src/services/budgets/budgets.ts';
 import { claimNextJob } from '../../../src/services/jobs/claim.ts';
 import { startBenchEnvironment } from '../environment.ts';
 import { insertQueuedTaskJobs, seedUser, seedWorld } from '../world.ts';
+import { applySetting, settingOrder, type Setting } from './limit-settings.ts';
 
 const jobsPerRun = Number(process.env.CLAIM_COST_JOBS ?? 3_000);
 const concurrency = Number(process.env.CLAIM_COST_CONCURRENCY ?? 16);
 const rounds = Number(process.argv[2] ?? 4);
-type Setting = 'open' | 'limits' | 'budgets' | 'both';
 
 const env = await startBenchEnvironment({ logLevel: 'silent', sqlStats: true });
 try {
@@ -22,12 +21,7 @@ try {
   await env.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const world = await seedWorld(prisma);
   let userCounter = 0;
-  const apply = async (setting: Setting) => {
-    const limit = setting === 'limits' || setting === 'both' ? 1_000_000_000 : null;
-    const budget = setting === 'budgets' || setting === 'both' ? 1_000_000_000 : null;
-    await updateProductSettings(prisma, world.productId, { max_active_jobs: limit, budget_usd: budget });
-    await setPbiBudget(prisma, world.pbiId, budget);
-  };
+  const apply = (setting: Setting) => applySetting(prisma, world, setting);
   const run = async (setting: Setting) => {
     await apply(setting);
     const user = await seedUser(prisma, `cost-${++userCounter}`, concurrency);
@@ -53,7 +47,7 @@ try {
     return { perSecond, meanUs: row.mean_us, walPerCall: Number(row.wal_bytes) / Number(row.calls), blksPerCall: Number(row.blks) / Number(row.calls) };
   };
   const results: Record<Setting, { perSecond: number; meanUs: number; walPerCall: number; blksPerCall: number }[]> = { open: [], limits: [], budgets: [], both: [] };
-  const order: Setting[][] = [['open', 'both', 'limits', 'budgets'], ['budgets', 'limits', 'both', 'open']];
+  const order = settingOrder;
   for (let round = 0; round < rounds; round++) {
     for (const setting of order[round % 2]!) results[setting].push(await run(setting));
     console.log(`round ${round + 1}: ${Object.entries(results).map(([s, r]) => `${s} ${r.at(-1)!.meanUs.toFixed(0)} µs ${r.at(-1)!.walPerCall.toFixed(0)} B`).join(', ')}`);

@@ -6,17 +6,16 @@
 // once per row looked at). Also: limits only and budgets only, to say which costs.
 // Run: npx tsx bench/support/experiments/claim-limits.ts [rounds]
 import { authenticate, type AuthContext } from '../../../src/services/auth/tokens.ts';
-import { updateProductSettings, setPbiBudget } from '../../../src/services/budgets/budgets.ts';
 import { claimNextJob } from '../../../src/services/jobs/claim.ts';
 import { capturedClaimStatement } from '../claim-churn.ts';
 import { startBenchEnvironment } from '../environment.ts';
 import { insertQueuedTaskJobs, seedUser, seedWorld } from '../world.ts';
+import { applySetting, settingOrder, type Setting } from './limit-settings.ts';
 
 const jobsPerRun = 3_000;
 const concurrency = 16;
 const rounds = Number(process.argv[2] ?? 4);
 
-type Setting = 'open' | 'limits' | 'budgets' | 'both';
 
 const env = await startBenchEnvironment({ logLevel: 'silent' });
 try {
@@ -24,12 +23,7 @@ try {
   const world = await seedWorld(prisma);
   let userCounter = 0;
 
-  const apply = async (setting: Setting) => {
-    const limit = setting === 'limits' || setting === 'both' ? 1_000_000_000 : null;
-    const budget = setting === 'budgets' || setting === 'both' ? 1_000_000_000 : null;
-    await updateProductSettings(prisma, world.productId, { max_active_jobs: limit, budget_usd: budget });
-    await setPbiBudget(prisma, world.pbiId, budget);
-  };
+  const apply = (setting: Setting) => applySetting(prisma, world, setting);
 
   const run = async (setting: Setting): Promise<number> => {
     await apply(setting);
@@ -75,10 +69,7 @@ try {
   console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
 
   const rates: Record<Setting, number[]> = { open: [], limits: [], budgets: [], both: [] };
-  const order: Setting[][] = [
-    ['open', 'both', 'limits', 'budgets'],
-    ['budgets', 'limits', 'both', 'open'],
-  ];
+  const order = settingOrder;
   for (let round = 0; round < rounds; round++) {
     for (const setting of order[round % 2]!) rates[setting].push(await run(setting));
     console.log(`round ${round + 1}: ${Object.entries(rates).map(([s, r]) => `${s} ${r.at(-1)!.toFixed(0)}/s`).join(', ')}`);
