@@ -4,6 +4,7 @@
 // operator calls then answer 503 UNAVAILABLE with Retry-After and no internals,
 // /readyz says not ready, a transaction cut in the middle leaves nothing
 // half-written, and once the database is back the same calls succeed.
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -74,6 +75,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** Runs `during` while another transaction, on the database itself, holds the PBI's cascade lock. */
+async function withPbiLockHeld(pbiId: string, during: (holder: pg.PoolClient) => Promise<void>): Promise<void> {
+  const holder = await database.db.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [pbiLockKey(pbiId)]);
+    await during(holder);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    holder.release();
+  }
+}
+
 describe('the database away', { timeout: 120_000 }, () => {
   it('agent and operator calls answer 503 UNAVAILABLE with Retry-After, /readyz is not ready, and all recover when it is back', async () => {
     const { user, pbiId, jobId } = await claimedJob();
@@ -112,23 +126,20 @@ describe('the database away', { timeout: 120_000 }, () => {
     const before = await writtenState(jobId, pbiId);
     // Hold the PBI's cascade lock on the database itself: the failure's transaction
     // (begun, lock requested first) waits there until the database goes away.
-    const holder = await database.db.pool.connect();
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [pbiLockKey(pbiId)]);
-      const report = app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } });
-      await until('the failure to wait for the PBI lock', async () => {
-        // pg_locks is live (pg_stat_activity would be a snapshot taken once per transaction)
-        const { rows } = await holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        );
-        return rows[0]!.n > 0 ? true : undefined;
+      await withPbiLockHeld(pbiId, async (holder) => {
+        const report = app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } });
+        await until('the failure to wait for the PBI lock', async () => {
+          // pg_locks is live (pg_stat_activity would be a snapshot taken once per transaction)
+          const { rows } = await holder.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          );
+          return rows[0]!.n > 0 ? true : undefined;
+        });
+        proxy.down();
+        expectUnavailable(await report);
       });
-      proxy.down();
-      expectUnavailable(await report);
     } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      holder.release();
       proxy.up();
     }
     expect(await writtenState(jobId, pbiId)).toEqual(before);
@@ -146,15 +157,9 @@ describe('the database away', { timeout: 120_000 }, () => {
     // timeout does not cancel a running query; this test timed out at 120 s).
     const { user, pbiId, jobId } = await claimedJob();
     const before = await writtenState(jobId, pbiId);
-    const holder = await database.db.pool.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [pbiLockKey(pbiId)]);
+    await withPbiLockHeld(pbiId, async () => {
       expectUnavailable(await app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } }));
-    } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      holder.release();
-    }
+    });
     expect(await writtenState(jobId, pbiId)).toEqual(before);
     const again = await app.call('POST', `/api/v1/jobs/${jobId}/status`, { token: user.token, body: { status: 'failed', error: 'tests fail' } });
     expect(again.status).toBe(200);
